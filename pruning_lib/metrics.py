@@ -1,0 +1,125 @@
+"""Counts, compression and FLOPs, defined once and reported the same way in every notebook.
+
+Conventions: "weights" are the prunable Linear/Conv2d weight tensors; "parameters" are weights plus biases (and
+any other parameter). Compression = total / nonzero. A layer's dense FLOPs are 2 x weights x output positions
+(a multiply and an add per weight, as in Han et al.'s tables); effective FLOPs count nonzero weights only.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import torch
+from torch import nn
+
+from .masks import prunable_layers
+
+
+def effective_parameters(model: nn.Module):
+    """Yield (name, effective tensor, is_weight) for every parameter, masks applied."""
+    layers = prunable_layers(model)
+    for mod_name, module in model.named_modules():
+        for pname, _ in module.named_parameters(recurse=False):
+            base = pname.removesuffix("_orig")
+            full = f"{mod_name}.{base}" if mod_name else base
+            yield full, getattr(module, base), (mod_name in layers and base == "weight")
+
+
+def counts(model: nn.Module) -> dict:
+    """Total and nonzero counts of weights and of all parameters, and both compression ratios."""
+    c = {"weights": 0, "weights_nonzero": 0, "params": 0, "params_nonzero": 0}
+    for _, t, is_weight in effective_parameters(model):
+        n, nz = t.numel(), int(torch.count_nonzero(t))
+        c["params"] += n
+        c["params_nonzero"] += nz
+        if is_weight:
+            c["weights"] += n
+            c["weights_nonzero"] += nz
+    c["weights_pct"] = 100.0 * c["weights_nonzero"] / c["weights"]
+    c["params_pct"] = 100.0 * c["params_nonzero"] / c["params"]
+    c["compression_weights"] = compression_ratio(c["weights"], c["weights_nonzero"])
+    c["compression_params"] = compression_ratio(c["params"], c["params_nonzero"])
+    return c
+
+
+def compression_ratio(total: int, nonzero: int) -> float:
+    """total / nonzero (infinite when nothing is left)."""
+    return float("inf") if nonzero == 0 else total / nonzero
+
+
+def count_parameters(model: nn.Module) -> int:
+    """Number of parameters (masks ignored)."""
+    return counts(model)["params"]
+
+
+def output_positions(model: nn.Module, input_shape: tuple[int, ...]) -> dict[str, int]:
+    """Output positions per example (H' x W' for a conv, 1 for a Linear on a vector) via forward hooks."""
+    layers = prunable_layers(model)
+    out: dict[str, int] = {}
+
+    def record(name, module, o):
+        channels = o.shape[-1] if isinstance(module, nn.Linear) else o.shape[1]
+        out[name] = o.numel() // channels  # batch of one example
+
+    hooks = [
+        m.register_forward_hook(lambda mod, inp, o, name=name: record(name, mod, o))
+        for name, m in layers.items()
+    ]
+    try:
+        p = next(model.parameters())
+        with torch.no_grad():
+            model(torch.zeros(1, *input_shape, device=p.device, dtype=p.dtype))
+    finally:
+        for h in hooks:
+            h.remove()
+    return out
+
+
+def layer_table(model: nn.Module, input_shape: tuple[int, ...] = (1, 28, 28)) -> pd.DataFrame:
+    """Per prunable layer: weights, nonzero, % remaining, dense and effective FLOPs; a Total row last."""
+    positions = output_positions(model, input_shape)
+    rows = []
+    for name, m in prunable_layers(model).items():
+        w = m.weight
+        n, nz = w.numel(), int(torch.count_nonzero(w))
+        pos = positions[name]
+        rows.append(
+            {
+                "layer": name,
+                "type": type(m).__name__,
+                "shape": "x".join(map(str, w.shape)),
+                "weights": n,
+                "nonzero": nz,
+                "remaining_pct": 100.0 * nz / n,
+                "flops_dense": 2 * n * pos,
+                "flops_effective": 2 * nz * pos,
+            }
+        )
+    df = pd.DataFrame(rows)
+    total = {
+        "layer": "total",
+        "type": "",
+        "shape": "",
+        **df[["weights", "nonzero", "flops_dense", "flops_effective"]].sum().to_dict(),
+    }
+    total["remaining_pct"] = 100.0 * total["nonzero"] / total["weights"]
+    df = pd.concat([df, pd.DataFrame([total])], ignore_index=True)
+    df["flops_pct"] = 100.0 * df["flops_effective"] / df["flops_dense"]
+    return df
+
+
+def flops(model: nn.Module, input_shape: tuple[int, ...] = (1, 28, 28)) -> dict:
+    """Dense and effective FLOPs per example and the theoretical speedup (dense / effective)."""
+    total = layer_table(model, input_shape).iloc[-1]
+    dense, eff = int(total["flops_dense"]), int(total["flops_effective"])
+    return {"dense": dense, "effective": eff, "speedup": compression_ratio(dense, eff)}
+
+
+def summary(model: nn.Module, input_shape: tuple[int, ...] = (1, 28, 28)) -> dict:
+    """counts() and flops() in one flat dict (what results.json stores for a pruned model)."""
+    f = flops(model, input_shape)
+    return {
+        **counts(model),
+        "flops_dense": f["dense"],
+        "flops_effective": f["effective"],
+        "speedup_theoretical": f["speedup"],
+    }

@@ -1,0 +1,79 @@
+"""One plotting style for the suite: a seaborn theme, one colour and label per method, atomic PNG saving."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import seaborn as sns
+
+_PALETTE = sns.color_palette("colorblind")
+
+METHOD_COLORS = {
+    "dense": "#333333",
+    "random": "#9a9a9a",
+    "magnitude_global": _PALETTE[0],
+    "magnitude_layerwise": _PALETTE[9],
+    "han": _PALETTE[2],
+    "gumbel": _PALETTE[3],
+    "thresholds": _PALETTE[4],
+    "relief": _PALETTE[1],
+    "neurons": _PALETTE[5],
+    # the neuron-pruning paper's own colours: blue brute force, green 1st order, red 2nd order
+    "bf": "#1f4fd8",
+    "taylor1": "#2a9d3a",
+    "taylor2": "#d62728",
+}
+METHOD_LABELS = {
+    "dense": "dense",
+    "random": "random",
+    "magnitude_global": "global magnitude",
+    "magnitude_layerwise": "layerwise magnitude",
+    "han": "Han et al. (iterative)",
+    "gumbel": "Gumbel gates",
+    "thresholds": "differentiable thresholds",
+    "relief": "NNrelief",
+    "neurons": "neuron removal (BF)",
+    "bf": "Brute Force",
+    "taylor1": "1st Order / Skeletonization",
+    "taylor2": "2nd Order Taylor Approx",
+}
+
+
+def set_style() -> None:
+    """The suite's matplotlib/seaborn style (white grid, colour-blind palette, readable sizes)."""
+    sns.set_theme(context="notebook", style="whitegrid", palette="colorblind")
+    plt.rcParams.update(
+        {
+            "figure.dpi": 100,
+            "savefig.dpi": 150,
+            "savefig.bbox": "tight",
+            "axes.titlesize": 12,
+            "legend.fontsize": 9,
+            "legend.framealpha": 0.9,
+        }
+    )
+
+
+def color(method: str):
+    """The colour of a method (the same in every figure of the suite)."""
+    return METHOD_COLORS[method]
+
+
+def label(method: str) -> str:
+    """The legend label of a method."""
+    return METHOD_LABELS.get(method, method)
+
+
+def save_figure(fig, path: Path) -> Path:
+    """Save `fig` as PNG through a temporary file and a rename; returns the path."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.png")
+    try:
+        fig.savefig(tmp, format="png")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path

@@ -1,0 +1,109 @@
+"""Published numbers as data, each with its citation (Han et al. 2015 and the papers' own claims)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+HAN2015 = (
+    "Song Han, Jeff Pool, John Tran, William J. Dally. Learning both Weights and Connections for "
+    "Efficient Neural Networks. NeurIPS 2015. arXiv:1506.02626"
+)
+
+# Table 1: all parameters; errors are top-1 test error in %.
+HAN_TABLE1 = [
+    {
+        "network": "LeNet-300-100",
+        "error_ref_pct": 1.64,
+        "error_pruned_pct": 1.59,
+        "params": "267K",
+        "params_pruned": "22K",
+        "compression": 12,
+    },
+    {
+        "network": "LeNet-5",
+        "error_ref_pct": 0.80,
+        "error_pruned_pct": 0.77,
+        "params": "431K",
+        "params_pruned": "36K",
+        "compression": 12,
+    },
+    {
+        "network": "AlexNet",
+        "error_ref_pct": 42.78,
+        "error_pruned_pct": 42.77,
+        "params": "61M",
+        "params_pruned": "6.7M",
+        "compression": 9,
+    },
+    {
+        "network": "VGG-16",
+        "error_ref_pct": 31.50,
+        "error_pruned_pct": 31.34,
+        "params": "138M",
+        "params_pruned": "10.3M",
+        "compression": 13,
+    },
+]
+
+# Tables 2 and 3: per layer, weights only. Percentages as published (rounded to whole percent).
+HAN_TABLE2 = [  # LeNet-300-100
+    {"layer": "fc1", "weights": "235K", "flop": "470K", "act_pct": 38, "weights_left_pct": 8, "flop_pct": 8},
+    {"layer": "fc2", "weights": "30K", "flop": "60K", "act_pct": 65, "weights_left_pct": 9, "flop_pct": 4},
+    {"layer": "fc3", "weights": "1K", "flop": "2K", "act_pct": 100, "weights_left_pct": 26, "flop_pct": 17},
+    {
+        "layer": "total",
+        "weights": "266K",
+        "flop": "532K",
+        "act_pct": 46,
+        "weights_left_pct": 8,
+        "flop_pct": 8,
+    },
+]
+HAN_TABLE3 = [  # LeNet-5
+    {
+        "layer": "conv1",
+        "weights": "0.5K",
+        "flop": "576K",
+        "act_pct": 82,
+        "weights_left_pct": 66,
+        "flop_pct": 66,
+    },
+    {
+        "layer": "conv2",
+        "weights": "25K",
+        "flop": "3200K",
+        "act_pct": 72,
+        "weights_left_pct": 12,
+        "flop_pct": 10,
+    },
+    {"layer": "fc1", "weights": "400K", "flop": "800K", "act_pct": 55, "weights_left_pct": 8, "flop_pct": 6},
+    {"layer": "fc2", "weights": "5K", "flop": "10K", "act_pct": 100, "weights_left_pct": 19, "flop_pct": 10},
+    {
+        "layer": "total",
+        "weights": "431K",
+        "flop": "4586K",
+        "act_pct": 77,
+        "weights_left_pct": 8,
+        "flop_pct": 16,
+    },
+]
+HAN_LAYER_TABLES = {"lenet300": HAN_TABLE2, "lenet5": HAN_TABLE3}
+
+
+def han_table(number: int) -> pd.DataFrame:
+    """Han et al. 2015 Table 1, 2 or 3 as a DataFrame (the citation is in `.attrs['source']`)."""
+    rows = {1: HAN_TABLE1, 2: HAN_TABLE2, 3: HAN_TABLE3}[number]
+    df = pd.DataFrame(rows)
+    df.attrs["source"] = f"{HAN2015}, Table {number}"
+    return df
+
+
+def han_layer_keep(model: str) -> dict[str, float]:
+    """Han's published per-layer fraction of weights left ('lenet300' or 'lenet5'), without the total row."""
+    return {r["layer"]: r["weights_left_pct"] / 100 for r in HAN_LAYER_TABLES[model] if r["layer"] != "total"}
+
+
+def han_rebuilt_count(model: str, layer_sizes: dict[str, int]) -> int:
+    """Weights left if each layer keeps Han's published percentage (LeNet-300-100: 21,776; LeNet-5: 36,280)."""
+    keep = han_layer_keep(model)
+    return round(sum(keep[name] * n for name, n in layer_sizes.items()))

@@ -1,0 +1,51 @@
+"""Cache: stable keys, hits, corrupt files recomputed, atomic writes, weights_only-safe payloads."""
+
+import numpy as np
+import pytest
+import torch
+
+from pruning_lib import cache
+
+
+def test_keys_are_stable_and_order_independent():
+    a = cache.config_key({"model": "lenet300", "epochs": 20, "lr": 0.05})
+    b = cache.config_key({"lr": 0.05, "epochs": 20, "model": "lenet300"})
+    assert a == b == "ef5cc497ce0b482e"  # pinned: a changed key silently orphans every cache
+    assert cache.config_key({"model": "lenet300", "epochs": 21, "lr": 0.05}) != a
+
+
+def test_cached_computes_once():
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return {"state": {"w": torch.ones(3)}, "acc": np.float64(0.5), "hist": (1, 2)}
+
+    p1, hit1 = cache.cached("t", {"x": 1}, compute)
+    p2, hit2 = cache.cached("t", {"x": 1}, compute)
+    assert (hit1, hit2) == (False, True) and len(calls) == 1
+    assert p2["acc"] == 0.5 and type(p2["acc"]) is float and p2["hist"] == [1, 2]
+    assert torch.equal(p2["state"]["w"], torch.ones(3))
+    assert not list(cache.cache_path("t", {"x": 1}).parent.glob("*.tmp"))
+
+
+def test_corrupt_file_is_recomputed_with_a_warning():
+    cfg = {"x": 2}
+    cache.save("t", cfg, {"v": 1})
+    cache.cache_path("t", cfg).write_bytes(b"not a checkpoint")
+    with pytest.warns(UserWarning, match="unreadable"):
+        payload, hit = cache.cached("t", cfg, lambda: {"v": 2})
+    assert not hit and payload["v"] == 2
+    assert cache.load("t", cfg)["v"] == 2
+
+
+def test_a_file_of_another_config_is_not_trusted():
+    cache.save("t", {"x": 3}, {"v": 1})
+    cache.cache_path("t", {"x": 3}).rename(cache.cache_path("t", {"x": 4}))
+    with pytest.warns(UserWarning, match="does not belong"):
+        assert cache.load("t", {"x": 4}) is None
+
+
+def test_unsupported_objects_are_refused():
+    with pytest.raises(TypeError, match="cannot cache"):
+        cache.plain({"f": object()})

@@ -1,0 +1,142 @@
+"""Masks and magnitude baselines, checked against torch.nn.utils.prune and hand counts."""
+
+import copy
+
+import pytest
+import torch
+from torch import nn
+from torch.nn.utils import prune
+
+from pruning_lib import masks
+from pruning_lib.methods import magnitude
+from pruning_lib.models import LeNet300100
+from pruning_lib.train import fit
+
+
+def small_net(seed=0):
+    torch.manual_seed(seed)
+    return nn.Sequential(nn.Linear(6, 8), nn.ReLU(), nn.Linear(8, 5), nn.ReLU(), nn.Linear(5, 3))
+
+
+@pytest.mark.parametrize("keep", [0.9, 0.5, 0.1, 37])
+def test_global_magnitude_equals_prune_global_unstructured(keep):
+    net = small_net()
+    ours = magnitude.global_magnitude_masks(net, keep)
+    ref = copy.deepcopy(net)
+    layers = [(m, "weight") for m in masks.prunable_layers(ref).values()]
+    total = sum(m.weight.numel() for m, _ in layers)
+    amount = total - magnitude.n_keep(keep, total)
+    prune.global_unstructured(layers, pruning_method=prune.L1Unstructured, amount=amount)
+    for name, m in masks.prunable_layers(ref).items():
+        assert torch.equal(ours[name], m.weight_mask.bool()), name
+
+
+@pytest.mark.parametrize("keep", [0.75, 0.3, 0.08])
+def test_layerwise_magnitude_equals_prune_l1_unstructured(keep):
+    net = small_net(1)
+    ours = magnitude.layerwise_magnitude_masks(net, keep)
+    for name, m in masks.prunable_layers(copy.deepcopy(net)).items():
+        prune.l1_unstructured(m, "weight", amount=1 - keep)
+        assert torch.equal(ours[name], m.weight_mask.bool()), name
+
+
+def test_random_masks_are_exact_and_seeded():
+    net = LeNet300100()
+    a = magnitude.random_masks(net, 0.1, seed=4)
+    assert {n: int(m.sum()) for n, m in a.items()} == {"fc1": 23520, "fc2": 3000, "fc3": 100}
+    assert all(torch.equal(a[n], m) for n, m in magnitude.random_masks(net, 0.1, seed=4).items())
+    assert not torch.equal(a["fc1"], magnitude.random_masks(net, 0.1, seed=5)["fc1"])
+
+
+def test_masks_combine_roundtrip_and_remove():
+    net = small_net()
+    m1 = magnitude.global_magnitude_masks(net, 0.5)
+    masks.apply_masks(net, m1)
+    m2 = magnitude.global_magnitude_masks(net, 0.25)
+    masks.apply_masks(net, m2)
+    got = masks.get_masks(net)
+    assert all(torch.equal(got[n], m1[n] & m2[n]) for n in got)
+    twin = small_net(9)
+    masks.load_state(twin, masks.export_state(net))
+    x = torch.randn(4, 6)
+    assert torch.equal(twin(x), net(x))
+    masks.remove_masks(net)
+    assert not any(masks.is_pruned(m) for m in masks.prunable_layers(net).values())
+    assert torch.equal(net(x), twin(x))
+    with pytest.raises(KeyError, match="not a prunable layer"):
+        masks.apply_masks(net, {"nope": torch.ones(1)})
+
+
+@pytest.mark.parametrize("opt", ["sgd", "adam"])
+def test_masks_stay_applied_through_retraining(opt):
+    net = small_net()
+    keep = {n: torch.rand_like(m.weight) > 0.5 for n, m in masks.prunable_layers(net).items()}
+    masks.apply_masks(net, keep)
+    before = {n: m.weight.detach().clone() for n, m in masks.prunable_layers(net).items()}
+    X, y = torch.randn(64, 6), torch.randint(0, 3, (64,))
+    fit(net, (X, y), epochs=20, batch_size=16, opt=opt, lr=0.05, weight_decay=5e-4, progress_bar=False)
+    for n, m in masks.prunable_layers(net).items():
+        assert torch.all(m.weight[~keep[n]] == 0)
+        assert not torch.equal(m.weight[keep[n]], before[n][keep[n]])
+
+
+def test_han_threshold_is_strict_and_quality_hits_the_count():
+    lin = nn.Linear(4, 1, bias=False)
+    with torch.no_grad():
+        lin.weight.copy_(torch.tensor([[0.5, -1.0, 2.0, -0.25]]))
+    net = nn.Sequential(lin)
+    m = magnitude.threshold_masks(net, 1.0, {"0": 1.0})
+    assert m["0"].tolist() == [[False, False, True, False]]  # |w| == t is pruned
+    assert torch.equal(m["0"], masks.mask_from_threshold(lin.weight, 1.0))
+    net = LeNet300100()
+    stds = magnitude.layer_stds(net)
+    for keep in (100_000, 21_296, 5):
+        q = magnitude.quality_for_keep(net, stds, keep)
+        assert sum(int(v.sum()) for v in magnitude.threshold_masks(net, q, stds).values()) == keep
+
+
+def test_han_prune_schedule_and_monotone_masks():
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Flatten(), nn.Linear(20, 30), nn.ReLU(), nn.Linear(30, 4))
+    X, y = torch.randn(200, 20), torch.randint(0, 4, (200,))
+    net, hist = magnitude.han_prune(
+        net,
+        (X, y),
+        r_final=0.1,
+        iterations=3,
+        retrain_epochs=1,
+        test=(X, y),
+        fit_kwargs={"progress_bar": False},
+    )
+    seen = hist["weights_pct"].tolist()
+    assert seen == sorted(seen, reverse=True)
+    assert hist["weights_pct"].iloc[-1] == pytest.approx(10.0, abs=0.5)
+    assert list(hist["iteration"]) == [1, 2, 3] and "test_acc_retrained" in hist
+    with pytest.raises(ValueError, match="published_ratios"):
+        magnitude.han_prune(net, (X, y), mode="published_ratios")
+    with pytest.raises(ValueError, match="mode"):
+        magnitude.han_prune(net, (X, y), mode="nope")
+
+
+def test_published_ratios_follow_hans_table():
+    net = LeNet300100()
+    X, y = torch.rand(64, 1, 28, 28), torch.randint(0, 10, (64,))
+    net, hist = magnitude.han_prune(
+        net,
+        (X, y),
+        iterations=1,
+        retrain_epochs=1,
+        mode="published_ratios",
+        network="lenet300",
+        fit_kwargs={"progress_bar": False},
+    )
+    row = hist.iloc[-1]
+    assert (round(row["fc1_pct"]), round(row["fc2_pct"]), round(row["fc3_pct"])) == (8, 9, 26)
+
+
+def test_keep_validation():
+    assert magnitude.n_keep(0.5, 10) == 5 and magnitude.n_keep(3, 10) == 3
+    with pytest.raises(ValueError):
+        magnitude.n_keep(1.5, 10)
+    with pytest.raises(ValueError):
+        magnitude.n_keep(11, 10)

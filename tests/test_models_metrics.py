@@ -1,0 +1,78 @@
+"""Models and metrics: parameter counts, compression of a hand-built mask, FLOPs against closed forms."""
+
+import pytest
+import torch
+from torch import nn
+
+from pruning_lib import masks, metrics
+from pruning_lib.models import MLP, LeNet5, LeNet300100, build_model
+
+
+def test_parameter_counts():
+    c = metrics.counts(LeNet300100())
+    assert (c["params"], c["weights"]) == (266_610, 266_200)
+    c = metrics.counts(LeNet5())
+    assert (c["params"], c["weights"]) == (431_080, 430_500)
+    c = metrics.counts(MLP([4, 10, 10, 2], "silu"))
+    assert (c["params"], c["weights"]) == (182, 160)
+
+
+def test_model_shapes_and_errors():
+    x = torch.zeros(3, 1, 28, 28)
+    assert LeNet300100()(x).shape == (3, 10)
+    assert LeNet5()(x).shape == (3, 10) and LeNet5().features(x).shape == (3, 800)
+    assert build_model("lenet5").fc2.out_features == 10
+    with pytest.raises(ValueError, match="lenet300"):
+        build_model("alexnet")
+    with pytest.raises(ValueError, match="activation"):
+        MLP([2, 3], "gelu")
+
+
+def test_compression_of_a_hand_built_mask():
+    layer = nn.Linear(4, 3)
+    with torch.no_grad():
+        layer.weight.fill_(1.0)
+        layer.bias.fill_(1.0)
+    keep = torch.zeros(3, 4, dtype=torch.bool)
+    keep[0, 0] = keep[1, 2] = keep[2, 3] = True
+    model = nn.Sequential(layer)
+    masks.apply_masks(model, {"0": keep})
+    c = metrics.counts(model)
+    assert (c["weights"], c["weights_nonzero"], c["params"], c["params_nonzero"]) == (12, 3, 15, 6)
+    assert c["compression_weights"] == 4.0 and c["compression_params"] == 2.5
+    assert c["weights_pct"] == 25.0
+
+
+def test_flops_linear_and_conv_closed_forms():
+    conv = nn.Conv2d(3, 8, 3, stride=2, padding=1)
+    model = nn.Sequential(conv, nn.Flatten(), nn.Linear(8 * 9 * 9, 5))
+    t = metrics.layer_table(model, (3, 17, 17))
+    h = (17 + 2 * 1 - 3) // 2 + 1
+    assert t.loc[0, "flops_dense"] == 2 * (3 * 3 * 3) * 8 * h * h
+    assert t.loc[1, "flops_dense"] == 2 * 8 * h * h * 5
+    keep = torch.rand(8, 3, 3, 3) > 0.5
+    masks.apply_masks(model, {"0": keep})
+    t = metrics.layer_table(model, (3, 17, 17))
+    assert t.loc[0, "flops_effective"] == 2 * int(keep.sum()) * h * h
+    assert t.loc[2, "flops_dense"] == t.loc[:1, "flops_dense"].sum()
+    assert t.loc[2, "nonzero"] == t.loc[:1, "nonzero"].sum()
+
+
+def test_lenet_flops_match_han_tables():
+    t = metrics.layer_table(LeNet5()).set_index("layer")
+    assert t["flops_dense"].to_dict() == {
+        "conv1": 576_000,
+        "conv2": 3_200_000,
+        "fc1": 800_000,
+        "fc2": 10_000,
+        "total": 4_586_000,
+    }
+    assert metrics.flops(LeNet300100())["dense"] == 532_400
+
+
+def test_grouped_conv_and_sequence_linear():
+    conv = nn.Conv2d(4, 8, 3, groups=2)
+    t = metrics.layer_table(nn.Sequential(conv), (4, 5, 5))
+    assert t.loc[0, "flops_dense"] == 2 * (2 * 9 * 8) * 9
+    lin = nn.Sequential(nn.Linear(6, 2))
+    assert metrics.layer_table(lin, (7, 6)).loc[0, "flops_dense"] == 2 * 12 * 7

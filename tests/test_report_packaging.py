@@ -1,0 +1,84 @@
+"""README results table, Han's published tables, pins and the notebook runner's argument checks."""
+
+import json
+import tomllib
+
+import nbformat
+import pytest
+
+from pruning_lib import config, pins, report, reproduce
+from pruning_lib.models import LeNet5, LeNet300100
+from pruning_lib.reference import han_layer_keep, han_rebuilt_count, han_table
+
+
+def _results(tmp_path, slug, rows):
+    d = tmp_path / "figures" / slug
+    d.mkdir(parents=True)
+    doc = {"slug": slug, "profile": "quick", "device": "cpu", "timings_s": {"total": 61.2}, "headline": rows}
+    (d / "results.json").write_text(json.dumps(doc))
+
+
+def test_readme_table_is_rebuilt_between_markers(tmp_path):
+    _results(tmp_path, "gumbel", [report.headline("kept weights", 350, paper=399, target="<= 399", met=True)])
+    _results(
+        tmp_path,
+        "basics",
+        [report.headline("dense accuracy", 98.47, paper=98.36, target=">= 98.0", unit="%", met=True)],
+    )
+    readme = tmp_path / "README.md"
+    readme.write_text(f"intro\n{report.START}\nold\n{report.END}\noutro\n")
+    assert report.update_readme(readme, tmp_path / "figures")
+    text = readme.read_text()
+    assert text.index("`basics`") < text.index("`gumbel`") and "98.47%" in text and "MET" in text
+    assert "old" not in text and text.startswith("intro") and text.endswith("outro\n")
+    assert not report.update_readme(readme, tmp_path / "figures")  # idempotent
+    readme.write_text("no markers")
+    with pytest.raises(ValueError, match="results:start"):
+        report.update_readme(readme, tmp_path / "figures")
+
+
+def test_formatting_and_verdicts():
+    assert report.fmt(266200) == "266,200" and report.fmt(0.98765, "%") == "0.9877%"
+    assert report.fmt(None) == "–" and report.fmt(12.5, "x") == "12.5 x"
+    assert [report.verdict(v) for v in (True, False, None)] == ["MET", "MISSED", "–"]
+    assert report.headline("q", float("nan"))["measured"] is None
+
+
+def test_han_tables_rebuild_the_published_totals():
+    sizes300 = {"fc1": 235_200, "fc2": 30_000, "fc3": 1_000}
+    sizes5 = {"conv1": 500, "conv2": 25_000, "fc1": 400_000, "fc2": 5_000}
+    assert sum(sizes300.values()) == 266_200 and sum(sizes5.values()) == 430_500
+    assert han_rebuilt_count("lenet300", sizes300) == 21_776
+    assert han_rebuilt_count("lenet5", sizes5) == 36_280
+    assert set(han_layer_keep("lenet5")) == {n for n, _ in LeNet5().named_children()}
+    assert set(han_layer_keep("lenet300")) == {n for n, _ in LeNet300100().named_children()}
+    assert "arXiv:1506.02626" in han_table(2).attrs["source"]
+
+
+def test_environment_yml_has_the_same_pins_as_constraints():
+    c = pins.read_pins(config.ROOT / "constraints.txt")
+    assert c == pins.read_pins(config.ROOT / "environment.yml")
+    assert c["torch"] == "2.14.1" and c["torchvision"] == "0.29.2"
+    deps = tomllib.loads((config.ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    names = {d.split("==")[0].lower() for d in deps}
+    assert names <= set(c), names - set(c)
+
+
+def test_runner_rejects_bad_arguments_before_running(capsys):
+    assert reproduce.main(["--profile", "fast"]) == 2
+    assert "'smoke', 'quick', 'paper'" in capsys.readouterr().err
+    assert reproduce.main(["--notebook", "99"]) == 2
+
+
+def test_injected_cell_is_tagged_for_nbval(tmp_path):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_code_cell("profile = 'smoke'", metadata={"tags": ["parameters"]}),
+        nbformat.v4.new_code_cell("profile = 'quick'", metadata={"tags": ["injected-parameters"]}),
+    ]
+    path = tmp_path / "n.ipynb"
+    nbformat.write(nb, path)
+    reproduce.tag_injected_cell(path)
+    cells = nbformat.read(path, as_version=4).cells
+    assert cells[0].metadata.tags == ["parameters"]
+    assert cells[1].metadata.tags == ["injected-parameters", "nbval-skip"]
