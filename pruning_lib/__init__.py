@@ -1,1 +1,34 @@
-"""pruning_lib."""
+"""pruning_lib: the thin library behind the pruning reproducibility notebooks (`import pruning_lib as pl`).
+
+Submodules load on first use (`pl.data`, `pl.train`, `pl.magnitude`, ...), so `python -m pruning_lib.data`
+and friends run without importing the rest.
+"""
+
+import importlib
+
+__version__ = "0.1.0"
+_MODULES = {
+    "cache",
+    "config",
+    "data",
+    "masks",
+    "metrics",
+    "models",
+    "plotting",
+    "reference",
+    "report",
+    "train",
+    "methods",
+}
+_ALIASES = {"magnitude": "methods.magnitude"}
+__all__ = sorted(_MODULES | set(_ALIASES) | {"setup_run"})
+
+
+def __getattr__(name: str):
+    if name == "setup_run":
+        return importlib.import_module(".config", __name__).setup_run
+    if name in _MODULES or name in _ALIASES:
+        module = importlib.import_module(f".{_ALIASES.get(name, name)}", __name__)
+        globals()[name] = module
+        return module
+    raise AttributeError(f"module 'pruning_lib' has no attribute {name!r}")

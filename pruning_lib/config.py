@@ -112,6 +112,7 @@ class Run:
     settings: dict
     out_dir: Path
     timings: dict = field(default_factory=dict)
+    cache_hits: dict = field(default_factory=dict)
     started: float = field(default_factory=time.perf_counter)
 
     def __getitem__(self, key: str) -> Any:
@@ -130,6 +131,14 @@ class Run:
             yield
         finally:
             self.timings[name] = round(time.perf_counter() - t0, 2)
+
+    def cached(self, name: str, kind: str, config: dict, compute):
+        """`pl.cache.cached`, recording under `name` whether it was a hit (results.json lists them)."""
+        from .cache import cached
+
+        payload, hit = cached(kind, config, compute)
+        self.cache_hits[name] = hit
+        return payload, hit
 
     def save_figure(self, fig, name: str) -> Path:
         """Save `fig` as `<out_dir>/<name>.png` atomically and return the path."""
@@ -150,6 +159,7 @@ class Run:
             "settings": self.settings,
             **results,
             "timings_s": {**dict(results.get("timings_s", {})), **self.timings},
+            "cache_hits": self.cache_hits,
         }
         text = json.dumps(doc, indent=2, default=_json_default, allow_nan=False)
         return atomic_write_text(self.out_dir / "results.json", text + "\n")
@@ -189,13 +199,13 @@ def setup_run(
     )
     run.out_dir.mkdir(parents=True, exist_ok=True)
     print(
-        f"{slug}: profile={profile} seed={seed} device={dev} -> outputs in {_rel(run.out_dir)}",
+        f"{slug}: profile={profile} seed={seed} device={dev} -> outputs in {relpath(run.out_dir)}",
         file=sys.stdout,
     )
     return run
 
 
-def _rel(path: Path) -> str:
+def relpath(path: Path) -> str:
     """Path relative to the repository root when possible (for messages)."""
     try:
         return str(Path(path).resolve().relative_to(ROOT.resolve()))

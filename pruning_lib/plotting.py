@@ -77,3 +77,23 @@ def save_figure(fig, path: Path) -> Path:
     finally:
         tmp.unlink(missing_ok=True)
     return path
+
+
+def compression_axis(ax, axis: str = "x") -> None:
+    """A log2 axis whose ticks read 2x, 4x, 8x, ... (for compression ratios)."""
+    from matplotlib.ticker import FuncFormatter, LogLocator
+
+    target = ax.xaxis if axis == "x" else ax.yaxis
+    (ax.set_xscale if axis == "x" else ax.set_yscale)("log", base=2)
+    target.set_major_locator(LogLocator(base=2))
+    target.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}×"))
+
+
+def percent_log_axis(ax, axis: str = "y") -> None:
+    """A log10 axis whose ticks read as plain percentages (0.1%, 1%, 10%, ...) with unlabelled minor ticks."""
+    from matplotlib.ticker import FuncFormatter, NullFormatter
+
+    target = ax.yaxis if axis == "y" else ax.xaxis
+    (ax.set_yscale if axis == "y" else ax.set_xscale)("log")
+    target.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}%"))
+    target.set_minor_formatter(NullFormatter())

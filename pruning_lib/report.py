@@ -51,7 +51,7 @@ def fmt(value, unit: str = "") -> str:
         text = f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
     else:
         text = str(value)
-    return f"{text} {unit}".strip() if unit and unit != "%" else f"{text}{unit}"
+    return f"{text}{unit}" if unit in ("", "%", "×") else f"{text} {unit}"
 
 
 def verdict(met: bool | None) -> str:
@@ -101,7 +101,9 @@ def results_markdown(docs: list[dict]) -> str:
             ]
             lines.append("| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |")
     runs = ", ".join(
-        f"`{d['slug']}` {d['profile']} {d['timings_s']['total']:.0f} s on {d['device']}" for d in docs
+        f"`{d['slug']}` {d['profile']} {d['timings_s']['total']:.0f} s on {d['device']}"
+        + (" (warm cache)" if any(d.get("cache_hits", {}).values()) else "")
+        for d in docs
     )
     return "\n".join(lines) + f"\n\nWall time of the runs behind this table: {runs}."
 

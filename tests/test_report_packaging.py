@@ -39,7 +39,7 @@ def test_readme_table_is_rebuilt_between_markers(tmp_path):
 
 def test_formatting_and_verdicts():
     assert report.fmt(266200) == "266,200" and report.fmt(0.98765, "%") == "0.9877%"
-    assert report.fmt(None) == "–" and report.fmt(12.5, "x") == "12.5 x"
+    assert report.fmt(None) == "–" and report.fmt(12.5, "×") == "12.5×" and report.fmt(3, "s") == "3 s"
     assert [report.verdict(v) for v in (True, False, None)] == ["MET", "MISSED", "–"]
     assert report.headline("q", float("nan"))["measured"] is None
 

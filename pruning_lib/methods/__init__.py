@@ -1,0 +1,1 @@
+"""Pruning methods; each ends in an ordinary nn.Module with torch.nn.utils.prune masks plus a history table."""
