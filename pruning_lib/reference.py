@@ -107,3 +107,41 @@ def han_rebuilt_count(model: str, layer_sizes: dict[str, int]) -> int:
     """Weights left if each layer keeps Han's published percentage (LeNet-300-100: 21,776; LeNet-5: 36,280)."""
     keep = han_layer_keep(model)
     return round(sum(keep[name] * n for name, n in layer_sizes.items()))
+
+
+# --- Zhang, Tao, Zhang 2023: Gumbel-softmax pruning (notebook 01; filled in by the gumbel issue) -------------
+
+ZHANG2023 = (
+    "Zhang Zhang, Ruyi Tao, Jiang Zhang. Neural Network Pruning by Gradient Descent. arXiv:2311.12526 "
+    "(2023); code: github.com/3riccc/neural_pruning"
+)
+ZHANG2023_CLAIMS = {
+    "mnist_params_pct": 0.15
+}  # "high accuracy" with 0.15% of the parameters; no accuracy given
+
+
+# --- Manessi et al. 2018: differentiable thresholds (notebook 02; filled in by the thresholds issue) ---------
+
+MANESSI2018 = (
+    "Franco Manessi, Alessandro Rozza, Simone Bianco, Paolo Napoletano, Raimondo Schettini. Automated "
+    "Pruning for Deep Neural Network Compression. ICPR 2018. arXiv:1712.01721"
+)
+MANESSI2018_CLAIMS = {"fewer_weights_than_han_pct": (14, 33)}
+
+
+# --- Dekhovich et al. 2024: NNrelief (notebook 03; filled in by the relief issue) ----------------------------
+
+DEKHOVICH2024 = (
+    "Aleksandr Dekhovich, David M. J. Tax, Marco H. F. Sluiter, Miguel A. Bessa. Neural network "
+    "relief: a pruning algorithm based on neural activity. Machine Learning 113(5):2597-2618, 2024. "
+    "arXiv:2109.10795; code: github.com/adekhovich/NNrelief"
+)
+
+
+# --- Wolfe, Sharma, Drude, Raj 2017: neuron removal (notebook 04; filled in by the neurons issue) ------------
+
+WOLFE2017 = (
+    "Nikolas Wolfe, Aditya Sharma, Lukas Drude, Bhiksha Raj. The Incredible Shrinking Neural Network: "
+    "New Perspectives on Learning Representations Through The Lens of Pruning. arXiv:1701.04465 (2017)"
+)
+WOLFE2017_CLAIMS = {"removable_neurons_pct": (40, 70)}

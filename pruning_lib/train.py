@@ -112,13 +112,14 @@ def fit(
     seed: int = 0,
     val: tuple[torch.Tensor, torch.Tensor] | None = None,
     keep_best: bool = False,
+    loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] = F.cross_entropy,
     extra_loss: Callable[[], torch.Tensor] | None = None,
     after_step: Callable[[int], None] | None = None,
     params=None,
     progress_bar: bool = True,
     desc: str = "train",
 ) -> pd.DataFrame:
-    """Train with cross-entropy on in-memory batches; `epochs` may be fractional. Returns a per-epoch history.
+    """Train on in-memory batches (cross-entropy unless `loss_fn`); `epochs` may be fractional; per-epoch history.
 
     `extra_loss()` is added to every step's loss (a regulariser); `after_step(step)` runs after every update;
     with `val` and `keep_best`, the weights of the best validation epoch are restored at the end.
@@ -146,7 +147,7 @@ def fit(
             for g, base in zip(optimizer.param_groups, base_lrs):
                 g["lr"] = base * factor
             xb, yb = xb.to(device, non_blocking=True), yb.to(device, non_blocking=True)
-            loss = F.cross_entropy(model(xb), yb)
+            loss = loss_fn(model(xb), yb)
             if extra_loss is not None:
                 loss = loss + extra_loss()
             optimizer.zero_grad(set_to_none=True)

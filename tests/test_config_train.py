@@ -128,3 +128,24 @@ def test_reference_model_is_trained_once_then_cached():
     )
     with pytest.raises(ValueError, match="lenet300"):
         train.reference_config("vgg", "quick")
+
+
+def test_fit_takes_another_loss():
+    torch.manual_seed(0)
+    X = torch.rand(256, 1)
+    T = torch.cos(X)
+    net = nn.Sequential(nn.Linear(1, 8), nn.Sigmoid(), nn.Linear(8, 1))
+    mse = nn.functional.mse_loss
+    before = mse(net(X), T).item()
+    train.fit(
+        net,
+        (X, T),
+        epochs=30,
+        batch_size=32,
+        opt="adam",
+        lr=1e-2,
+        weight_decay=0.0,
+        loss_fn=mse,
+        progress_bar=False,
+    )
+    assert mse(net(X), T).item() < before / 10
