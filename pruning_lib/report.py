@@ -85,7 +85,7 @@ def collect(figures: Path | None = None) -> list[dict]:
 
 
 def results_markdown(docs: list[dict]) -> str:
-    """The README's headline table (one row per headline quantity of every notebook)."""
+    """The README's headline table: one row per headline quantity of every notebook (deterministic)."""
     if not docs:
         return "_No results yet: run `make reproduce`._"
     lines = ["| notebook | quantity | paper | target | measured | verdict |", "|---|---|---|---|---|---|"]
@@ -100,12 +100,7 @@ def results_markdown(docs: list[dict]) -> str:
                 verdict(r["met"]),
             ]
             lines.append("| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |")
-    runs = ", ".join(
-        f"`{d['slug']}` {d['profile']} {d['timings_s']['total']:.0f} s on {d['device']}"
-        + (" (warm cache)" if any(d.get("cache_hits", {}).values()) else "")
-        for d in docs
-    )
-    return "\n".join(lines) + f"\n\nWall time of the runs behind this table: {runs}."
+    return "\n".join(lines)  # no timings: a rerun with the same numbers leaves README.md unchanged
 
 
 def update_readme(readme: Path | None = None, figures: Path | None = None) -> bool:
