@@ -18,9 +18,6 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-logging.getLogger("torch.utils.cpp_extension").setLevel(logging.ERROR)  # "No CUDA runtime" on CPU machines
-from torch.utils import benchmark  # noqa: E402
-
 from .masks import clone, remove_masks
 from .models import MLP, LeNet5, LeNet300100
 
@@ -193,7 +190,7 @@ class SparseConv2d(nn.Module):
 def sparse(model: nn.Module) -> nn.Module:
     """A copy of `model` whose Linear/Conv2d weights are sparse CSR matrices (same function)."""
     model = plain_copy(model)
-    for name, mod in list(model.named_modules()):
+    for mod in list(model.modules()):
         for child_name, child in list(mod.named_children()):
             if isinstance(child, nn.Linear):
                 setattr(mod, child_name, SparseLinear(child))
@@ -204,6 +201,9 @@ def sparse(model: nn.Module) -> nn.Module:
 
 def latency(model: nn.Module, batch: int, input_shape=(1, 28, 28), min_run_time: float = 0.5) -> dict:
     """Median and interquartile range (seconds) of a forward pass at `batch`, from torch.utils.benchmark."""
+    logging.getLogger("torch.utils.cpp_extension").setLevel(logging.ERROR)  # "No CUDA runtime" on CPUs
+    from torch.utils import benchmark
+
     x = torch.rand(batch, *input_shape)
     with torch.inference_mode():
         model(x)  # warm up
