@@ -119,13 +119,16 @@ def _act(name: str, z: torch.Tensor, inplace: bool = False) -> torch.Tensor:
     return z
 
 
-def _forward(net: SigmoidMLP, x: torch.Tensor, masks=None, a1: torch.Tensor | None = None):
-    """(pre-activations a_1..a_L, masked hidden outputs h_1..h_{L-1}, outputs) of one masked pass."""
+def _forward(net: SigmoidMLP, x: torch.Tensor, masks=None, a1: torch.Tensor | None = None, f1=None):
+    """(pre-activations a_1..a_L, masked hidden outputs h_1..h_{L-1}, outputs) of one masked pass.
+
+    a1 = x W_1^T + b_1 and f1 = act(a1) may be given (cached) instead of x.
+    """
     layers = net.layers
     a = [layers[0](x) if a1 is None else a1]
     h = []
     for i, layer in enumerate(layers[1:]):
-        out = _act(net.activation, a[-1])
+        out = f1 if (i == 0 and f1 is not None) else _act(net.activation, a[-1])
         if masks is not None:
             out = out * masks[i].to(out.dtype)
         h.append(out)
@@ -241,58 +244,103 @@ def param_counts(net_or_sizes, masks=None) -> dict:
 
 
 class Prepared:
-    """(X, T) ready for repeated masked passes: the input-width product X W_1^T + b_1 is computed once."""
+    """(X, T) ready for repeated masked passes: a_1 = X W_1^T + b_1 and its activation are computed once.
+
+    Arrays are kept feature-major, (width, N): the brute-force kernels run faster in that layout.
+    """
 
     @torch.no_grad()
     def __init__(self, net: SigmoidMLP, X: torch.Tensor, T: torch.Tensor, batch: int = 16384):
-        w = net.layers[0].weight
+        W, b = net.layers[0].weight, net.layers[0].bias
         X = X.flatten(1)
         self.net, self.n = net, len(X)
-        self.a1 = torch.cat([net.layers[0](X[i : i + batch].to(w)) for i in range(0, len(X), batch)])
-        self.T = T.to(w)
+        self.a1t = torch.cat(
+            [torch.addmm(b[:, None], W, X[i : i + batch].to(W).t()) for i in range(0, len(X), batch)], 1
+        )
+        self.f1t = _act(net.activation, self.a1t)
+        self.T = T.to(W)
+        self.Tt = self.T.t().contiguous()
         self.labels = _labels(self.T)
 
     @torch.no_grad()
+    def run_t(self, masks):
+        """Feature-major (a_l^T, h_l^T, out^T) of the masked pass, from the cached first layer."""
+        net = self.net
+        a, h = [self.a1t], []
+        for i, layer in enumerate(net.layers[1:]):
+            f = self.f1t if i == 0 else _act(net.activation, a[-1])
+            h.append(f * masks[i].to(f.dtype)[:, None])
+            a.append(torch.addmm(layer.bias[:, None], layer.weight, h[-1]))
+        return a, h, _act(net.out_activation, a[-1])
+
     def run(self, masks):
-        """(a, h, out) of the masked pass from the cached first pre-activation."""
-        return _forward(self.net, None, masks, a1=self.a1)
+        """Sample-major (a, h, out) of the masked pass (transposed views of `run_t`)."""
+        a, h, out = self.run_t(masks)
+        return [x.t() for x in a], [x.t() for x in h], out.t()
 
     @torch.no_grad()
     def evaluate(self, masks) -> tuple[float, float]:
         """(E, accuracy) with `masks`."""
-        out = self.run(masks)[2]
-        acc = (_predict(out, self.net) == self.labels).double().mean().item()
-        return sample_errors(self.net, out, self.T).sum(dtype=torch.float64).item(), acc
+        out = self.run_t(masks)[2]  # (n_out, N)
+        if out.shape[0] > 1:
+            pred = out.argmax(0)
+        else:
+            pred = (out[0] > (0.5 if self.net.out_activation == "sigmoid" else 0.0)).long()
+        acc = (pred == self.labels).double().mean().item()
+        if self.net.error == "sse":
+            E = 0.5 * (out - self.Tt).square().sum(0, dtype=torch.float64).sum().item()
+        else:
+            E = (torch.logsumexp(out, 0) - (out * self.Tt).sum(0)).sum(dtype=torch.float64).item()
+        return E, acc
 
 
 # --- brute force ---------------------------------------------------------------------------------------------
 
 
-def _rank1_errors(net, a_next, U, V, upper, T, base, chunk):
-    """sum_n [E_n(a_next + U[c] (x) V[c]) - base_n] for every candidate c, float64, in chunks over samples.
+def _rank1_errors(net, a_next, U, V, upper, Tt, base, chunk):
+    """sum_n [E_n(a_next + V[c] U[c]^T) - base_n] for every candidate c (float64), in chunks over samples.
 
-    a_next (N, w): the next layer's pre-activation; U (C or 1, N) and V (C, w): the rank-1 change per candidate;
-    upper: [(W^T with the layer's mask folded in, b)] of the layers above; base (N,) the current E_n.
+    Feature-major: a_next (w, N) is the next layer's pre-activation; U (C or 1, N) and V (C, w) the rank-1 change
+    of each candidate; upper: [(W with its input mask folded in, b)] of the layers above; Tt (n_out, N) the
+    targets; base the current errors, (o - t)^2 per element (n_out, N) for SSE or E_n (N,) for cross-entropy, or
+    None (absolute errors). Differences are formed per element in float32 (small numbers, little rounding) and
+    summed in float64 across chunks. The (w, C, rows) candidate tensor holds at most ~`chunk` elements.
     """
-    C, N = V.shape[0], a_next.shape[0]
-    width = max([a_next.shape[1]] + [w.shape[1] for w, _ in upper])
-    rows = max(1, min(N, chunk // max(1, C * width)))
+    C, N = V.shape[0], a_next.shape[1]
+    widths = [a_next.shape[0]] + [W.shape[0] for W, _ in upper]
+    rows = max(1, min(N, chunk // max(1, C * max(widths))))
+    bufs = [torch.empty(C * rows * w, dtype=a_next.dtype, device=a_next.device) for w in widths]
+    Vt = V.t()[:, :, None]  # (w, C, 1)
     total = torch.zeros(C, dtype=torch.float64, device=a_next.device)
     for s in range(0, N, rows):
         e = min(N, s + rows)
-        Z = torch.addcmul(a_next[None, s:e], U[:, s:e, None], V[:, None, :])  # (C, n, w)
-        for Wt, b in upper:
-            Z = torch.addmm(b, _act(net.activation, Z, inplace=True).flatten(0, 1), Wt).view(C, e - s, -1)
+        n = e - s
+        Z = torch.addcmul(
+            a_next[:, None, s:e], Vt, U[None, :, s:e], out=bufs[0][: widths[0] * C * n].view(-1, C, n)
+        )
+        for (W, b), buf in zip(upper, bufs[1:]):
+            flat = _act(net.activation, Z, inplace=True).view(Z.shape[0], -1)
+            Z = torch.addmm(b[:, None], W, flat, out=buf[: W.shape[0] * C * n].view(W.shape[0], -1)).view(
+                -1, C, n
+            )
         Z = _act(net.out_activation, Z, inplace=True)
-        En = sample_errors(net, Z, T[None, s:e], inplace=True)  # (C, n)
-        total += En.sum(1, dtype=torch.float64) - base[s:e].sum(dtype=torch.float64)
+        if net.error == "sse":
+            Z.sub_(Tt[:, None, s:e]).square_()
+            if base is not None:
+                Z.sub_(base[:, None, s:e])
+            total += 0.5 * Z.sum(0).sum(-1).double()
+        else:
+            En = torch.logsumexp(Z, 0) - (Z * Tt[:, None, s:e]).sum(0)  # (C, n)
+            if base is not None:
+                En.sub_(base[None, s:e])
+            total += En.sum(-1).double()
     return total
 
 
 def _upper(net: SigmoidMLP, masks, layer: int):
-    """(W^T, b) of the layers above hidden layer `layer`+1, each with its input mask folded into the weight."""
+    """(W, b) of the layers above hidden layer `layer`+1, each with its input mask folded into the weight."""
     return [
-        ((net.layers[j + 1].weight * masks[j].to(net.layers[j + 1].weight)).t(), net.layers[j + 1].bias)
+        (net.layers[j + 1].weight * masks[j].to(net.layers[j + 1].weight), net.layers[j + 1].bias)
         for j in range(layer + 1, len(masks))
     ]
 
@@ -302,24 +350,18 @@ def bf_scores(net: SigmoidMLP, X, T, masks=None, chunk: int | None = None, prepa
     """Exact dE_k = E(m with k off) - E(m) for every hidden neuron (0 for removed ones), all at once per layer."""
     masks = _masks(net, masks)
     prep = prepared or Prepared(net, X, T)
-    a, h, out = prep.run(masks)
-    base = sample_errors(net, out, prep.T)
+    a, h, out = prep.run_t(masks)
+    base = (out - prep.Tt).square() if net.error == "sse" else sample_errors(net, out.t(), prep.T)
     scores = []
     for layer, m in enumerate(masks):
         s = torch.zeros(len(m), dtype=torch.float64, device=m.device)
         alive = torch.nonzero(m).flatten()
         if len(alive):
             W = net.layers[layer + 1].weight
-            U = h[layer][:, alive].t()  # (|A|, N)
+            U = h[layer] if len(alive) == len(m) else h[layer].index_select(0, alive)  # (|A|, N)
+            upper = _upper(net, masks, layer)
             s[alive] = _rank1_errors(
-                net,
-                a[layer + 1],
-                U,
-                -W[:, alive].t(),
-                _upper(net, masks, layer),
-                prep.T,
-                base,
-                chunk or DEFAULT_CHUNK,
+                net, a[layer + 1], U, -W[:, alive].t(), upper, prep.Tt, base, chunk or DEFAULT_CHUNK
             )
         scores.append(s)
     return scores
@@ -347,15 +389,13 @@ def gain_curve(net: SigmoidMLP, X, T, masks, neuron, alphas, chunk: int | None =
     masks = _masks(net, masks)
     layer, k = neuron if isinstance(neuron, tuple) else neuron_ids(net.sizes)[neuron]
     prep = Prepared(net, X, T)
-    a, h, out = prep.run(masks)
-    base = torch.zeros(prep.n, dtype=a[0].dtype, device=a[0].device)
+    a, h, _ = prep.run_t(masks)
     W = net.layers[layer + 1].weight
     alphas = torch.as_tensor(alphas, dtype=W.dtype, device=W.device)
     V = (alphas - 1)[:, None] * W[:, k][None, :]  # (n_alpha, w)
-    U = h[layer][:, k][None, :]  # (1, N): broadcast over the alphas
-    return _rank1_errors(
-        net, a[layer + 1], U, V, _upper(net, masks, layer), prep.T, base, chunk or DEFAULT_CHUNK
-    )
+    U = h[layer][k][None, :]  # (1, N): broadcast over the alphas
+    upper = _upper(net, masks, layer)
+    return _rank1_errors(net, a[layer + 1], U, V, upper, prep.Tt, None, chunk or DEFAULT_CHUNK)
 
 
 # --- Taylor criteria: the paper's second-order backprop -----------------------------------------------------
