@@ -139,6 +139,18 @@ def test_taylor_terms_are_gain_derivatives_in_last_hidden_layer():
         assert abs((s2[k] - s1[k]) * 2 - d2) < 1e-10
 
 
+@pytest.mark.parametrize("legacy", [False, True])
+def test_fast_taylor_scores_equal_per_sample_sums(legacy):
+    net, X, T = tiny((3, 4, 5, 6, 2), seed=7, n=11)
+    masks = some_masks(net, ((0, 1), (1, 3), (2, 0)))
+    bp = N.backprop2(net, X, T, masks, legacy=legacy)
+    for order in (1, 2):
+        fast = N.taylor_scores(net, X, T, masks, order=order, legacy=legacy)
+        for layer, (h, g, H) in enumerate(zip(bp["h"], bp["g"], bp["H"])):
+            ref = -(h * g).sum(0) + (0.5 * (h.square() * H).sum(0) if order == 2 else 0)
+            torch.testing.assert_close(fast[layer], ref, atol=1e-12, rtol=1e-10)
+
+
 def test_masked_neurons_have_zero_delta_and_s_and_match_a_smaller_net():
     net, X, T = tiny()
     masks = some_masks(net)

@@ -16,7 +16,15 @@ of the summed error E when k goes; the smallest signed dE goes first (ties: lowe
 The net is `SigmoidMLP` (sigmoid hidden and output units, SSE, as in the paper); the activation, the output
 activation and the per-sample error ("sse" or "ce") are attributes, so `SigmoidMLP.from_linears` also wraps the
 Linear layers of an ordinary ReLU / cross-entropy model (e.g. LeNet-300-100) for brute-force neuron removal, and
-`remove_neurons` turns the result into `torch.nn.utils.prune` masks on that model.
+`remove_neurons` turns the result into `torch.nn.utils.prune` masks on that model. For example (LeNet-300-100;
+for LeNet-5's fc1 units wrap [fc1, fc2] and feed `model.features(x)`):
+
+    net = SigmoidMLP.from_linears([model.fc1, model.fc2, model.fc3])      # ReLU, logits, cross-entropy
+    res = prune(net, X.flatten(1), one_hot(y), "bf", "rerank", eval_sets={"test": (Xt.flatten(1), one_hot(yt))})
+    remove_neurons(model, ["fc1", "fc2", "fc3"], res.masks_after(n))       # the knob: n neurons removed
+    res.history()                                                           # one row per removal
+
+The Taylor criteria are defined for the paper's sigmoid / SSE nets only.
 """
 
 from __future__ import annotations
@@ -40,9 +48,8 @@ SCHEDULES = ("single", "rerank")
 HIDDEN_ACTIVATIONS = ("sigmoid", "relu", "tanh", "identity")
 OUTPUT_ACTIVATIONS = ("sigmoid", "identity")
 ERRORS = ("sse", "ce")
-DEFAULT_CHUNK = (
-    2**20
-)  # elements of the (candidates, samples, width) tensor per chunk: cache-sized, see notebook 04
+# elements of the (width, candidates, samples) brute-force tensor per chunk: about cache-sized (notebook 04, §5)
+DEFAULT_CHUNK = 2**20
 
 
 # --- the net -----------------------------------------------------------------------------------------------
@@ -120,16 +127,11 @@ def _act(name: str, z: torch.Tensor, inplace: bool = False) -> torch.Tensor:
     return z
 
 
-def _forward(net: SigmoidMLP, x: torch.Tensor, masks=None, a1: torch.Tensor | None = None, f1=None):
-    """(pre-activations a_1..a_L, masked hidden outputs h_1..h_{L-1}, outputs) of one masked pass.
-
-    a1 = x W_1^T + b_1 and f1 = act(a1) may be given (cached) instead of x.
-    """
-    layers = net.layers
-    a = [layers[0](x) if a1 is None else a1]
-    h = []
-    for i, layer in enumerate(layers[1:]):
-        out = f1 if (i == 0 and f1 is not None) else _act(net.activation, a[-1])
+def _forward(net: SigmoidMLP, x: torch.Tensor, masks=None):
+    """(pre-activations a_1..a_L, masked hidden outputs h_1..h_{L-1}, outputs) of one masked pass."""
+    a, h = [net.layers[0](x)], []
+    for i, layer in enumerate(net.layers[1:]):
+        out = _act(net.activation, a[-1])
         if masks is not None:
             out = out * masks[i].to(out.dtype)
         h.append(out)
@@ -149,11 +151,10 @@ def _masks(net: SigmoidMLP, masks):
     return masks
 
 
-def sample_errors(net: SigmoidMLP, out: torch.Tensor, T: torch.Tensor, inplace: bool = False) -> torch.Tensor:
+def sample_errors(net: SigmoidMLP, out: torch.Tensor, T: torch.Tensor) -> torch.Tensor:
     """Per-sample error E_n from the outputs: 1/2 sum_i (o_i - t_i)^2 ("sse"), or cross-entropy from logits."""
     if net.error == "sse":
-        d = out.sub_(T) if inplace else out - T
-        return 0.5 * (d.square_() if inplace else d.square()).sum(-1)
+        return 0.5 * (out - T).square().sum(-1)
     return torch.logsumexp(out, -1) - (out * T).sum(-1)
 
 
@@ -198,7 +199,16 @@ def mean_sse_loss(out: torch.Tensor, T: torch.Tensor) -> torch.Tensor:
 
 
 def fit_sse(
-    net: SigmoidMLP, X, T, *, epochs: float, lr: float, batch_size: int, seed: int = 0, desc: str = "train"
+    net: SigmoidMLP,
+    X,
+    T,
+    *,
+    epochs: float,
+    lr: float,
+    batch_size: int,
+    seed: int = 0,
+    desc: str = "train",
+    progress_bar: bool = True,
 ):
     """Adam (constant learning rate, no weight decay) on the batch mean of E_n; per-epoch history DataFrame."""
     return fit(
@@ -213,6 +223,7 @@ def fit_sse(
         loss_fn=mean_sse_loss,
         seed=seed,
         desc=desc,
+        progress_bar=progress_bar,
     )
 
 
@@ -315,26 +326,40 @@ class Prepared:
 
     @torch.no_grad()
     def run_t(self, masks):
-        """Feature-major (a_l^T, h_l^T, out^T) of the masked pass, from the cached first layer."""
+        """Feature-major (a_l^T, f_l^T, out^T) of the masked pass: pre-activations, UNMASKED hidden activations
+        f_l = act(a_l) and outputs. Each layer's input mask is folded into its weight: a_{l+1} = (W m_l) f_l + b."""
         net = self.net
-        a, h = [self.a1t], []
+        a, f = [self.a1t], []
         for i, layer in enumerate(net.layers[1:]):
-            f = self.f1t if i == 0 else _act(net.activation, a[-1])
-            h.append(f * masks[i].to(f.dtype)[:, None])
-            a.append(torch.addmm(layer.bias[:, None], layer.weight, h[-1]))
-        return a, h, _act(net.out_activation, a[-1])
+            f.append(self.f1t if i == 0 else _act(net.activation, a[-1]))
+            W = layer.weight * masks[i].to(layer.weight.dtype)
+            a.append(torch.addmm(layer.bias[:, None], W, f[-1]))
+        return a, f, _act(net.out_activation, a[-1])
 
     def run(self, masks):
-        """Sample-major (a, h, out) of the masked pass (transposed views of `run_t`)."""
-        a, h, out = self.run_t(masks)
-        return [x.t() for x in a], [x.t() for x in h], out.t()
+        """Sample-major (a, h, out) of the masked pass, h_l = f_l m_l (views and copies of `run_t`)."""
+        a, f, out = self.run_t(masks)
+        h = [(x * m.to(x.dtype)[:, None]).t() for x, m in zip(f, masks)]
+        return [x.t() for x in a], h, out.t()
+
+    def taylor_terms(self, layer: int, f_t):
+        """(f, f^2, s'(a), s''(a)) of hidden layer `layer` from its activation f = s(a); cached for the first
+        hidden layer, whose activation never changes."""
+        if layer == 0 and hasattr(self, "_terms1"):
+            return self._terms1
+        f = f_t[layer]
+        sp = f * (1 - f)
+        terms = (f, f.square(), sp, sp * (1 - 2 * f))
+        if layer == 0:
+            self._terms1 = terms
+        return terms
 
     @torch.no_grad()
     def evaluate(self, masks) -> tuple[float, float]:
         """(E, accuracy) with `masks`."""
         out = self.run_t(masks)[2]  # (n_out, N)
         if out.shape[0] > 1:
-            pred = out.argmax(0)
+            pred = out.t().contiguous().argmax(1)  # much faster than a reduction over the strided dim 0
         else:
             pred = (out[0] > (0.5 if self.net.out_activation == "sigmoid" else 0.0)).long()
         acc = (pred == self.labels).double().mean().item()
@@ -401,7 +426,7 @@ def bf_scores(net: SigmoidMLP, X, T, masks=None, chunk: int | None = None, prepa
     """Exact dE_k = E(m with k off) - E(m) for every hidden neuron (0 for removed ones), all at once per layer."""
     masks = _masks(net, masks)
     prep = prepared or Prepared(net, X, T)
-    a, h, out = prep.run_t(masks)
+    a, f, out = prep.run_t(masks)
     base = (out - prep.Tt).square() if net.error == "sse" else sample_errors(net, out.t(), prep.T)
     scores = []
     for layer, m in enumerate(masks):
@@ -409,7 +434,7 @@ def bf_scores(net: SigmoidMLP, X, T, masks=None, chunk: int | None = None, prepa
         alive = torch.nonzero(m).flatten()
         if len(alive):
             W = net.layers[layer + 1].weight
-            U = h[layer] if len(alive) == len(m) else h[layer].index_select(0, alive)  # (|A|, N)
+            U = f[layer] if len(alive) == len(m) else f[layer].index_select(0, alive)  # (|A|, N)
             upper = _upper(net, masks, layer)
             s[alive] = _rank1_errors(
                 net, a[layer + 1], U, -W[:, alive].t(), upper, prep.Tt, base, chunk or DEFAULT_CHUNK
@@ -440,16 +465,22 @@ def gain_curve(net: SigmoidMLP, X, T, masks, neuron, alphas, chunk: int | None =
     masks = _masks(net, masks)
     layer, k = neuron if isinstance(neuron, tuple) else neuron_ids(net.sizes)[neuron]
     prep = Prepared(net, X, T)
-    a, h, _ = prep.run_t(masks)
+    a, f, _ = prep.run_t(masks)
     W = net.layers[layer + 1].weight
     alphas = torch.as_tensor(alphas, dtype=W.dtype, device=W.device)
     V = (alphas - 1)[:, None] * W[:, k][None, :]  # (n_alpha, w)
-    U = h[layer][k][None, :]  # (1, N): broadcast over the alphas
+    U = (f[layer][k] * masks[layer][k].to(f[layer].dtype))[None, :]  # (1, N): broadcast over the alphas
     upper = _upper(net, masks, layer)
     return _rank1_errors(net, a[layer + 1], U, V, upper, prep.Tt, None, chunk or DEFAULT_CHUNK)
 
 
 # --- Taylor criteria: the paper's second-order backprop -----------------------------------------------------
+
+
+def _check_taylor(net: SigmoidMLP) -> None:
+    """The Taylor criteria need the paper's net: sigmoid hidden and output units, SSE."""
+    if (net.activation, net.out_activation, net.error) != ("sigmoid", "sigmoid", "sse"):
+        raise ValueError("the Taylor criteria are defined for sigmoid units and SSE (the paper's nets)")
 
 
 @torch.no_grad()
@@ -461,9 +492,9 @@ def backprop2(
     Paper: g_l = W_{l+1}^T delta_{l+1}, H_l = (W_{l+1}^2)^T s_{l+1}, delta_l = m g_l s'(a_l),
     s_l = m (H_l s'(a_l)^2 + g_l s''(a_l)), from delta_L = (o-t) s'(a_L), s_L = s'(a_L)^2 + (o-t) s''(a_L).
     legacy=True: the authors' code (spec section 4, items 1-4); then `g` holds delta (which their score uses).
+    The plain, per-sample reference; `taylor_scores` computes the same sums without per-sample tensors.
     """
-    if (net.activation, net.out_activation, net.error) != ("sigmoid", "sigmoid", "sse"):
-        raise ValueError("the Taylor criteria are defined for sigmoid units and SSE (the paper's nets)")
+    _check_taylor(net)
     masks = _masks(net, masks)
     prep = prepared or Prepared(net, X, T)
     a, h, o = prep.run(masks)
@@ -492,17 +523,52 @@ def backprop2(
     return out
 
 
+@torch.no_grad()
 def taylor_scores(net: SigmoidMLP, X, T, masks=None, order: int = 2, legacy: bool = False, prepared=None):
-    """Estimated dE per hidden neuron: order 1: sum_n -O g; order 2: that + 1/2 sum_n O^2 H (float64)."""
+    """Estimated dE per hidden neuron (0 for removed ones): order 1: sum_n -O g; order 2: + 1/2 sum_n O^2 H.
+
+    The same numbers as summing `backprop2` (float64 result), computed feature-major without per-sample
+    tensors for the score itself: sum_n O g = column sums of ((delta_{l+1} f_l^T) * W_{l+1}) and
+    sum_n O^2 H = column sums of ((s_{l+1} (f_l^2)^T) * W_{l+1}^2), masked afterwards (f_l is the unmasked
+    activation); per-sample g, H are formed only to feed the layer below.
+    """
     if order not in (1, 2):
         raise ValueError(f"order={order!r} must be 1 or 2")
-    bp = backprop2(net, X, T, masks, legacy, prepared)
-    scores = []
-    for h, g, H in zip(bp["h"], bp["g"], bp["H"]):
-        s = -(h * g).sum(0, dtype=torch.float64)
+    _check_taylor(net)
+    masks = _masks(net, masks)
+    prep = prepared or Prepared(net, X, T)
+    a, f_t, o = prep.run_t(masks)  # feature-major (width, N)
+    r = o - prep.Tt
+    d1 = o * (1 - o)
+    delta = r * d1
+    s = d1 * (1 - 2 * o) if legacy else d1.square() + r * d1 * (1 - 2 * o)
+    scores = [None] * len(masks)
+    for layer in reversed(range(len(masks))):
+        W = net.layers[layer + 1].weight
+        m = masks[layer].to(W.dtype)
+        f, f2, sp, spp = prep.taylor_terms(layer, f_t)
+        below = layer > 0
+        if (
+            legacy
+        ):  # delta_l = m s'(a_l) O_l c with c = sum_i delta_{l+1,i}; the score uses it in place of dE/dO
+            c = delta.sum(0)
+            score = -((sp * f2) @ c)
+        else:
+            score = -((delta @ f.t()) * W).sum(0)
         if order == 2:
-            s = s + 0.5 * (h.square() * H).sum(0, dtype=torch.float64)
-        scores.append(s)
+            score = score + 0.5 * ((s @ f2.t()) * W.square()).sum(0)
+        scores[layer] = (score * m).double()
+        if below:
+            m = m[:, None]
+            if legacy:
+                delta_l = m * sp * f * c[None, :]
+                s = m * ((W.square().t() @ s) * sp.square() + delta_l * spp)
+                delta = delta_l
+            else:
+                g = W.t() @ delta
+                if order == 2:
+                    s = m * ((W.square().t() @ s) * sp.square() + g * spp)
+                delta = m * g * sp
     return scores
 
 
