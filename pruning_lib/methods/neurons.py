@@ -620,7 +620,7 @@ class PruneResult:
                 k: c[k] for k in ("neurons_left", "weights_nonzero", "params_nonzero", "compression_weights")
             }
             rows.append(row)
-        return pd.DataFrame(rows)
+        return pd.DataFrame(rows).astype({"neuron": "Int64", "layer": "Int64", "index": "Int64"})
 
     def to_dict(self) -> dict:
         """Plain data (for the cache)."""
