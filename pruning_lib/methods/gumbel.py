@@ -423,7 +423,7 @@ def train_gated(
     if test is not None:
         row.update(_gated_eval(model, test, sample_repeats, seed * 1000))
     history = [row]
-    bar = progress(total=epochs * len(batches), desc=desc, disable=not progress_bar or None)
+    bar = progress(total=epochs * len(batches), desc=desc, **({} if progress_bar else {"disable": True}))
     for epoch in range(1, epochs + 1):
         model.train()
         t0, ce_sum = time.perf_counter(), torch.zeros((), device=device)
@@ -658,7 +658,7 @@ def train_toy(
     opt = adam(model.parameters(), lr)
     mse = lambda m, a, b: F.mse_loss(m(a), b).item()  # noqa: E731
     history = []
-    for step in progress(range(1, steps + 1), desc="toy", disable=not progress_bar or None):
+    for step in progress(range(1, steps + 1), desc="toy", **({} if progress_bar else {"disable": True})):
         l1 = F.l1_loss(model(Xtr), Ytr)
         dhat = sampled_density(gates, tau_density)
         loss = l1 + lam * dhat
