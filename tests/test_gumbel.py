@@ -299,3 +299,22 @@ def test_train_gated_history_and_export_on_tiny_data():
     assert {"acc_argmax", "acc_sampled_mean", "acc_sampled_std", "train_ce", "density_expected"} <= set(hist)
     plain = G.export_pruned(model)
     assert metrics.counts(plain)["weights_nonzero"] == hist["kept"].iloc[-1]
+
+
+def test_cached_entry_point_and_magnitude_baseline_on_tiny_data():
+    from pruning_lib.data import Splits
+
+    torch.manual_seed(0)
+    X, y = torch.rand(64, 1, 28, 28), torch.randint(0, 10, (64,))
+    splits = Splits(train=(X, y), val=(X[:8], y[:8]), test=(X, y))
+    kw = dict(epochs=1, seed=3, splits=splits, sample_repeats=1, batch_size=32, progress_bar=False)
+    model, hist, hit = G.cached_lenet300(20.0, "smoke", **kw)
+    assert not hit and isinstance(model, LeNet300100)
+    assert metrics.counts(model)["weights_nonzero"] == hist["kept"].iloc[-1]
+    again, hist2, hit2 = G.cached_lenet300(20.0, "smoke", **kw)
+    assert hit2 and hist2.equals(hist)
+    assert all(torch.equal(a, b) for a, b in zip(model.state_dict().values(), again.state_dict().values()))
+    dense = LeNet300100()
+    pruned, row = G.magnitude_at(dense, 123, (X, y), (X, y), epochs=1)
+    assert metrics.counts(pruned)["weights_nonzero"] == 123 == row["kept"]
+    assert {"acc_pruned", "acc_finetuned"} <= set(row)
