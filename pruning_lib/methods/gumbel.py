@@ -14,6 +14,12 @@ gradient as `F.gumbel_softmax(logits, tau, hard=True)[..., 0]` (tests/test_gumbe
 random number per weight and no softmax over a size-2 axis. The gate parameter `theta` is stored as
 (2, *weight.shape), so theta_0, theta_1 and their gradients are contiguous blocks; `GumbelGate.logits` is its
 (*weight.shape, 2) view, the layout of the authors' code and of F.gumbel_softmax.
+
+Entry points for other notebooks: `prune_lenet300(lam, train, epochs=..., test=...)` trains a gated
+LeNet-300-100 from scratch and returns (an ordinary LeNet300100 with prune masks M*, per-epoch history);
+`cached_lenet300(lam, profile, epochs=..., seed=2050)` does the same on the suite's MNIST split of `profile`,
+cached under cache/gumbel-mnist/ (notebook 01's quick runs use epochs=10, seed=2050 and the defaults), and
+`magnitude_at(dense, kept, train, test)` is the magnitude baseline at the same size. The knob is `lam`.
 """
 
 from __future__ import annotations
