@@ -368,3 +368,16 @@ def test_caffe_inv_schedule_and_recipes():
     assert lr_factor("inv", 0, 10, 5, gamma=1e-4) == 1.0
     assert lr_factor("inv", 10_000, 10, 5, gamma=1e-4) == pytest.approx(2.0**-0.75)
     assert th.RECIPES["cosine"]["schedule"] == "cosine" and th.RECIPES["caffe_inv"]["lr"] == 0.01
+
+
+def test_transfer_probe_uses_fc1_features_and_is_cached():
+    torch.manual_seed(0)
+    net = LeNet5(num_classes=5)
+    g = torch.Generator().manual_seed(1)
+    X = torch.rand(60, 1, 28, 28, generator=g)
+    y = torch.arange(60) % 3 + 5
+    feats = th.fc1_features(net, X)
+    assert feats.shape == (60, 500) and (feats >= 0).all()
+    a = th.transfer_probe(net, (X[:40], y[:40]), (X[40:], y[40:]), max_iter=20)
+    b = th.transfer_probe(net, (X[:40], y[:40]), (X[40:], y[40:]), max_iter=20)
+    assert not a["cache_hit"] and b["cache_hit"] and a["acc"] == b["acc"]

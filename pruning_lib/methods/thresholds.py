@@ -637,6 +637,29 @@ def linear_probe(
     return {"acc": acc, "train_acc": train_acc, "grad_norm": grad_norm, "iterations": opt.state[W]["n_iter"]}
 
 
+def transfer_probe(
+    model: nn.Module, train, test, *, l2: float = 1e-4, max_iter: int = 200, cache=True
+) -> dict:
+    """Linear probe on `model`'s frozen fc1 features: fit on `train`, score on `test` (cached by inputs)."""
+    cfg = {
+        "version": VERSION,
+        "method": "probe",
+        "model": fingerprint(model),
+        "data": fingerprint(train, test),
+        "l2": l2,
+        "max_iter": max_iter,
+    }
+
+    def compute():
+        fa, fb = fc1_features(model, train[0]), fc1_features(model, test[0])
+        return linear_probe(fa, train[1], fb, test[1], l2=l2, max_iter=max_iter)
+
+    if not cache:
+        return {**compute(), "cache_hit": False}
+    out, hit = cached("thresholds-probe", cfg, compute)
+    return {**{k: v for k, v in out.items() if k != "config"}, "cache_hit": hit}
+
+
 def digits(X: torch.Tensor, y: torch.Tensor, keep, n: int | None = None, relabel: bool = False):
     """The images of the digits in `keep` (first n, stratified), labels optionally renumbered 0..len(keep)-1."""
     from ..data import subset
