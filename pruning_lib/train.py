@@ -66,7 +66,7 @@ def make_optimizer(
 
 
 def lr_factor(schedule: str, step: int, total: int, steps_per_epoch: int, milestones=(), gamma=0.1) -> float:
-    """Learning-rate multiplier at `step`: constant, cosine to 0 over `total`, or multistep at epoch milestones."""
+    """Learning-rate multiplier at `step`: constant, cosine to 0 over `total`, multistep at epoch milestones, inv."""
     if schedule == "constant":
         return 1.0
     if schedule == "cosine":
@@ -74,7 +74,11 @@ def lr_factor(schedule: str, step: int, total: int, steps_per_epoch: int, milest
     if schedule == "multistep":
         epoch = step / steps_per_epoch
         return gamma ** sum(epoch >= m for m in milestones)
-    raise ValueError(f"schedule={schedule!r} is not one of 'constant', 'cosine', 'multistep'")
+    if (
+        schedule == "inv"
+    ):  # Caffe's "inv" policy (1 + gamma * step)^-power, power 0.75 as in Caffe's LeNet solver
+        return (1.0 + gamma * step) ** -0.75
+    raise ValueError(f"schedule={schedule!r} is not one of 'constant', 'cosine', 'multistep', 'inv'")
 
 
 @torch.no_grad()
