@@ -404,3 +404,60 @@ def test_iterative_pruning_resumes_from_cache_identically():
     )  # the input is untouched
     t, found = R.operating_point(h3, max_drop_pp=100)
     assert (t, found) == (3, True)
+
+
+# CIFAR helpers (section 5 D runs only in the paper profile with the data on disk) ------------------------------
+
+
+def test_cifar_augment_crops_and_flips_only_in_training():
+    torch.manual_seed(0)
+    aug = R.CifarAugment()
+    x = torch.randn(6, 3, 32, 32)
+    assert torch.equal(aug.eval()(x), x)
+    out = aug.train()(x)
+    assert out.shape == x.shape
+    xp = aug.fill.view(1, 3, 1, 1).repeat(6, 1, 40, 40)  # black (normalised) padding
+    xp[:, :, 4:36, 4:36] = x
+    for n in range(6):
+        found = any(
+            torch.equal(out[n], cand)
+            for dy in range(9)
+            for dx in range(9)
+            for cand in (xp[n, :, dy : dy + 32, dx : dx + 32], xp[n, :, dy : dy + 32, dx : dx + 32].flip(-1))
+        )
+        assert found, n
+
+
+def test_load_cifar10_missing_names_the_folder(tmp_path):
+    from pruning_lib.data import MissingDataError
+
+    with pytest.raises(MissingDataError, match="cifar-10-batches-py"):
+        R.load_cifar10(tmp_path)
+
+
+def test_cifar_run_on_random_tensors():
+    from pruning_lib.data import Splits
+
+    g = torch.Generator().manual_seed(0)
+
+    def part(n):
+        return torch.randn(n, 3, 32, 32, generator=g), torch.randint(0, 10, (n,), generator=g)
+
+    splits = Splits(train=part(48), val=part(16), test=part(16))
+    out = R.cifar_run(
+        "vgg_like",
+        splits,
+        dense_epochs=0.5,
+        dense_milestones=[],
+        opt="adam",
+        lr=1e-3,
+        iterations=1,
+        epochs=0.5,
+        milestones=[],
+        alpha_conv=0.95,
+        alpha_fc=0.95,
+        n_prune=16,
+        model_kwargs={"width": 1 / 8},
+        progress_bar=False,
+    )
+    assert 0 < out["remaining_pct"] < 100 and len(out["iterations"]) == 2

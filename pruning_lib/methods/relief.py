@@ -176,7 +176,8 @@ def refresh(model: nn.Module) -> nn.Module:
 
 def export_state(model: nn.Module) -> dict:
     """The full state dict (raw weights, masks, buffers) of a model pruned by this module, for the cache."""
-    return {"state": {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}}
+    state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+    return {"state": {k: v.bool() if k.endswith("_mask") else v for k, v in state.items()}}  # masks: 1 byte
 
 
 def load_state(model: nn.Module, payload: dict) -> nn.Module:
@@ -362,6 +363,7 @@ def prune_step(
 
 
 def _conv_cut(L_conv, A, alpha, kw, dead, stats, name, bn=None):
+    """Score a conv layer's kernels on its input A and apply the dead-unit removal and the alpha cut."""
     C, cb = conv_scores(
         L_conv.weight,
         L_conv.bias,
@@ -405,10 +407,9 @@ def resnet_blocks(model: ResNet20) -> list[tuple[str, nn.Module]]:
 def _prune_resnet(model: ResNet20, X, alpha_conv, alpha_fc, **kw) -> dict:
     """Forward pass of prune_step for ResNet-20: stem, blocks (with the skip rule on conv2), then the FC layer."""
     stats: dict = {}
-    off = torch.zeros(0, dtype=torch.bool)
 
     def dead_of(H):
-        return _dead(H) if kw["dead_rule"] else off.new_zeros(H.shape[1]).to(H.device)
+        return _dead(H) if kw["dead_rule"] else torch.zeros(H.shape[1], dtype=torch.bool, device=H.device)
 
     H = F.relu(model.bn1(model.conv1(X)))
     _conv_cut(model.conv1, X, alpha_conv, kw, dead_of(H), stats, "conv1", model.bn1)
@@ -666,6 +667,11 @@ def operating_point(history: pd.DataFrame, max_drop_pp: float) -> tuple[int, boo
     return (1 if len(pruned) else 0), False
 
 
+def records(history: pd.DataFrame) -> list[dict]:
+    """History rows as JSON-ready dicts (missing values, such as iteration 0's pre-retraining numbers, as None)."""
+    return history.astype(object).where(history.notna(), None).to_dict("records")
+
+
 def _fingerprint(*tensors) -> str:
     """A short hash of tensors (shape, dtype and bytes) that identifies a dense model or a dataset in cache keys."""
     h = hashlib.sha256()
@@ -720,6 +726,7 @@ def iterative_pruning(
     cut: str | None = None,
     test=None,
     seed: int = 0,
+    augment: nn.Module | None = None,
     use_cache: bool = True,
     progress_bar: bool = True,
     desc: str = "NNrelief",
@@ -729,7 +736,8 @@ def iterative_pruning(
     Returns (pruned copy with prune masks, history DataFrame; iteration 0 = dense). alpha_fc / alpha_conv are the
     knob. theta0_state rewinds to theta0 x masks before each retraining (the authors' LeNet protocol). Each
     iteration is cached (kind "relief-iter"), so a rerun loads and an interrupted or longer run resumes.
-    Checkpoints are chosen on `val`; `test` is only reported.
+    Checkpoints are chosen on `val`; `test` is only reported. `augment` (e.g. CifarAugment) runs before the
+    network during retraining only.
     """
     if iterations < 0:
         raise ValueError(f"iterations must be >= 0, got {iterations}")
@@ -762,6 +770,7 @@ def iterative_pruning(
         "theta0": _fingerprint(*theta0_state.values()) if theta0_state is not None else None,
         "seed": seed,
         "test": _fingerprint(test[1]) if test is not None else None,
+        "augment": repr(augment) if augment is not None else None,
     }
     key = run_key(model, train, val, prune_X, settings)
     maps = output_maps(net)
@@ -776,7 +785,6 @@ def iterative_pruning(
                     break
     if rows is None:
         rows = [{"iteration": 0, **_evaluate_row(net, val, test, maps)}]
-        rows[0]["val_acc_pruned"] = rows[0]["val_acc"]
         if test is not None:
             rows[0]["test_acc_pruned"] = rows[0]["test_acc"]
     bar = progress(range(start + 1, iterations + 1), desc=desc, leave=True, disable=not progress_bar)
@@ -785,7 +793,6 @@ def iterative_pruning(
         stats = prune_step(net, prune_X, alpha_conv, alpha_fc, **opts)
         prune_seconds = time.perf_counter() - t0
         row = {"iteration": t, **summary(net, maps), "prune_seconds": prune_seconds}
-        row["val_acc_pruned"] = evaluate(net, *val)["acc"]
         if test is not None:
             row["test_acc_pruned"] = evaluate(net, *test)["acc"]
         row["dead_units"] = sum(s["dead"] for k, s in stats.items() if k != "swept")
@@ -796,7 +803,7 @@ def iterative_pruning(
         torch.manual_seed(seed * 1000 + t)  # dropout draws (VGG) are then reproducible on resume
         t1 = time.perf_counter()
         hist = fit(
-            net,
+            net if augment is None else nn.Sequential(augment, net),
             train,
             epochs=epochs,
             batch_size=batch_size,
@@ -824,7 +831,167 @@ def iterative_pruning(
             cache.save("relief-iter", {**key, "iteration": t}, {"model": export_state(net), "history": rows})
     bar.close()
     history = pd.DataFrame(rows)
+    history.attrs["resumed_from"] = (
+        start  # iterations loaded from the cache (== iterations: a full cache hit)
+    )
     dense_flops = history["flops_structured"].iloc[0], history["flops_theoretical"].iloc[0]
     history["flops_structured_reduction"] = 1 - history["flops_structured"] / dense_flops[0]
     history["flops_theoretical_reduction"] = 1 - history["flops_theoretical"] / dense_flops[1]
     return net, history
+
+
+# --- CIFAR-10 (section 5 D: paper profile, only when the data is on disk) ----------------------------------
+
+CIFAR_MEAN = (0.485, 0.456, 0.406)  # the authors normalise CIFAR with ImageNet statistics
+CIFAR_STD = (0.229, 0.224, 0.225)
+
+
+def cifar10_dir(root=None):
+    """Where torchvision keeps CIFAR-10: `<data>/cifar-10-batches-py`."""
+    from pathlib import Path
+
+    from ..config import data_dir
+
+    return Path(root or data_dir()) / "cifar-10-batches-py"
+
+
+def load_cifar10(root=None, n_val: int = 5000, split_seed: int = 0):
+    """CIFAR-10 as normalised in-memory tensors: 45k train / 5k validation (seeded) / 10k test; never downloads."""
+    import torchvision
+
+    from ..data import MissingDataError, Splits, split_indices
+
+    folder = cifar10_dir(root)
+    if not folder.is_dir():
+        raise MissingDataError(
+            f"CIFAR-10 not found under {folder}; put torchvision's cifar-10-batches-py there"
+        )
+    mean, std = torch.tensor(CIFAR_MEAN).view(1, 3, 1, 1), torch.tensor(CIFAR_STD).view(1, 3, 1, 1)
+
+    def tensors(train):
+        ds = torchvision.datasets.CIFAR10(str(folder.parent), train=train, download=False)
+        X = torch.from_numpy(ds.data).permute(0, 3, 1, 2).float() / 255.0
+        return (X - mean) / std, torch.tensor(ds.targets)
+
+    X, y = tensors(True)
+    tr, va = split_indices(len(y), n_val, split_seed)
+    return Splits(train=(X[tr], y[tr]), val=(X[va], y[va]), test=tensors(False))
+
+
+class CifarAugment(nn.Module):
+    """Training-time RandomCrop(32, padding 4, black padding) and horizontal flip on normalised images."""
+
+    def __init__(self, padding: int = 4):
+        super().__init__()
+        self.padding = padding
+        self.register_buffer("fill", -torch.tensor(CIFAR_MEAN) / torch.tensor(CIFAR_STD), persistent=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training:
+            return x
+        n, c, h, w = x.shape
+        p = self.padding
+        xp = self.fill.to(x).view(1, c, 1, 1).repeat(n, 1, h + 2 * p, w + 2 * p)
+        xp[:, :, p : p + h, p : p + w] = x
+        oy = torch.randint(0, 2 * p + 1, (n, 1), device=x.device) + torch.arange(h, device=x.device)
+        ox = torch.randint(0, 2 * p + 1, (n, 1), device=x.device) + torch.arange(w, device=x.device)
+        i = torch.arange(n, device=x.device)[:, None, None, None]
+        ch = torch.arange(c, device=x.device)[None, :, None, None]
+        out = xp[i, ch, oy[:, None, :, None], ox[:, None, None, :]]
+        flip = torch.rand(n, device=x.device) < 0.5
+        return torch.where(flip[:, None, None, None], out.flip(-1), out)
+
+    def extra_repr(self) -> str:
+        return f"padding={self.padding}"
+
+
+def cifar_run(
+    name: str,
+    splits,
+    *,
+    dense_epochs: float,
+    dense_milestones,
+    opt: str,
+    lr: float,
+    iterations: int,
+    epochs: float,
+    milestones,
+    alpha_conv: float,
+    alpha_fc: float,
+    n_prune: int = 1000,
+    variant: str = "paper",
+    seed: int = 0,
+    device="cpu",
+    model_kwargs: dict | None = None,
+    progress_bar: bool = True,
+) -> dict:
+    """Section 5 D: pretrain a CIFAR network (cached), run NNrelief with fine-tuning; returns the summary numbers."""
+    model_kwargs = model_kwargs or {}
+    recipe = dict(opt=opt, lr=lr, momentum=0.9, weight_decay=5e-4, batch_size=120, schedule="multistep")
+    cfg = {
+        "version": VERSION,
+        "model": name,
+        "model_kwargs": model_kwargs,
+        "data": _fingerprint(splits.train[0][::97], splits.train[1]),
+        "epochs": dense_epochs,
+        "milestones": list(dense_milestones),
+        **recipe,
+        "seed": seed,
+        "init": "kaiming_normal",
+    }
+
+    def pretrain():
+        net = theta0(name, seed, **model_kwargs).to(device)
+        torch.manual_seed(seed)
+        hist = fit(
+            nn.Sequential(CifarAugment(), net),
+            splits.train,
+            epochs=dense_epochs,
+            milestones=dense_milestones,
+            seed=seed,
+            val=splits.val,
+            keep_best=True,
+            progress_bar=progress_bar,
+            desc=f"dense {name}",
+            **recipe,
+        )
+        return {"state": {k: v.cpu() for k, v in net.state_dict().items()}, "history": hist}
+
+    payload, hit = cache.cached("relief-dense", cfg, pretrain)
+    from ..models import build_model
+
+    dense = build_model(name, **model_kwargs)
+    dense.load_state_dict(payload["state"])
+    dense = dense.to(device)
+    prune_X, _ = pruning_set(splits.train, n_prune, seed)
+    net, hist = iterative_pruning(
+        dense,
+        splits.train,
+        splits.val,
+        iterations=iterations,
+        alpha_fc=alpha_fc,
+        alpha_conv=alpha_conv,
+        prune_X=prune_X,
+        epochs=epochs,
+        milestones=milestones,
+        opt=opt,
+        lr=lr,
+        variant=variant,
+        test=splits.test,
+        seed=seed,
+        augment=CifarAugment(),
+        progress_bar=progress_bar,
+        desc=f"NNrelief {name}",
+    )
+    first, last = hist.iloc[0], hist.iloc[-1]
+    return {
+        "dense_cache_hit": hit,
+        "dense_test_acc": float(first["test_acc"]),
+        "test_acc": float(last["test_acc"]),
+        "drop_pp": float(100 * (first["test_acc"] - last["test_acc"])),
+        "remaining_pct": float(last["params_pct"]),
+        "cr": float(last["cr_params"]),
+        "flops_structured_reduction": float(last["flops_structured_reduction"]),
+        "alive_channels": alive_units(net),
+        "iterations": records(hist),
+    }
