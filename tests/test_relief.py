@@ -461,3 +461,26 @@ def test_cifar_run_on_random_tensors():
         progress_bar=False,
     )
     assert 0 < out["remaining_pct"] < 100 and len(out["iterations"]) == 2
+
+
+def test_iterative_pruning_with_rewind_runs_and_keeps_masks():
+    torch.manual_seed(0)
+    X, y = torch.rand(200, 16), torch.randint(0, 3, (200,))
+    dense = R.kaiming_init(MLP([16, 10, 3]), 0)
+    theta0 = copy.deepcopy(dense.state_dict())
+    fit(dense, (X, y), epochs=1, batch_size=20, opt="adam", lr=1e-2, schedule="constant", progress_bar=False)
+    net, hist = R.iterative_pruning(
+        dense,
+        (X, y),
+        (X[:50], y[:50]),
+        iterations=2,
+        alpha_fc=0.9,
+        n_prune=40,
+        epochs=0.1,
+        theta0_state=theta0,
+        use_cache=False,
+        progress_bar=False,
+    )
+    assert len(hist) == 3 and hist["params_pct"].iloc[-1] < 100
+    for m, n in R.maskable(net):
+        assert (getattr(m, n)[~R.get_mask(m, n)] == 0).all()

@@ -787,7 +787,8 @@ def iterative_pruning(
         rows = [{"iteration": 0, **_evaluate_row(net, val, test, maps)}]
         if test is not None:
             rows[0]["test_acc_pruned"] = rows[0]["test_acc"]
-    bar = progress(range(start + 1, iterations + 1), desc=desc, leave=True, disable=not progress_bar)
+    todo = range(start + 1, iterations + 1)
+    bar = progress(todo, desc=desc, leave=True, disable=not progress_bar or not len(todo))
     for t in bar:
         t0 = time.perf_counter()
         stats = prune_step(net, prune_X, alpha_conv, alpha_fc, **opts)
