@@ -827,7 +827,7 @@ def iterative_pruning(
             row["test_acc"] = evaluate(net, *test)["acc"]
         row["seconds"] = time.perf_counter() - t0
         rows.append(row)
-        bar.set_postfix(remaining=f"{row['params_pct']:.2f}%", val=f"{row['val_acc']:.4f}")
+        bar.set_postfix(remaining=f"{row['params_pct']:.2f}%", val=f"{row['val_acc']:.4f}", refresh=False)
         if use_cache:
             cache.save("relief-iter", {**key, "iteration": t}, {"model": export_state(net), "history": rows})
     bar.close()
