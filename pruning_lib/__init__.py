@@ -11,6 +11,7 @@ _MODULES = {
     "cache",
     "config",
     "data",
+    "inference",
     "masks",
     "metrics",
     "models",

@@ -25,11 +25,6 @@ def is_pruned(module: nn.Module) -> bool:
     return prune.is_pruned(module) and hasattr(module, "weight_mask")
 
 
-def weight(module: nn.Module) -> torch.Tensor:
-    """The effective (masked) weight of a module."""
-    return module.weight
-
-
 def raw_weight(module: nn.Module) -> torch.Tensor:
     """The trainable weight tensor: `weight_orig` when pruned, else `weight`."""
     return module.weight_orig if is_pruned(module) else module.weight
@@ -83,9 +78,18 @@ def mask_from_threshold(w: torch.Tensor, threshold: float | torch.Tensor) -> tor
     return w.abs() > threshold
 
 
+def clone(model: nn.Module) -> nn.Module:
+    """A deep copy that also works for pruned models (whose computed `weight` is not a leaf tensor)."""
+    for m in prunable_layers(model).values():
+        if is_pruned(m):
+            with torch.no_grad():
+                m.weight = m.weight_orig * m.weight_mask  # a detached leaf; the pre-hook recomputes it
+    return copy.deepcopy(model)
+
+
 def masked_copy(model: nn.Module, masks: dict[str, torch.Tensor]) -> nn.Module:
-    """A deep copy of `model` with `masks` applied (the original is left untouched)."""
-    return apply_masks(copy.deepcopy(model), masks)
+    """A copy of `model` with `masks` applied (the original is left untouched)."""
+    return apply_masks(clone(model), masks)
 
 
 def export_state(model: nn.Module) -> dict:
@@ -106,10 +110,3 @@ def load_state(model: nn.Module, payload: dict) -> nn.Module:
     """Load `export_state` output into an unpruned model of the same architecture, masks applied."""
     model.load_state_dict(payload["state"])
     return apply_masks(model, payload["masks"])
-
-
-def mask_grads(model: nn.Module) -> None:
-    """Zero the gradient of masked entries (prune already does this; kept for hand-written updates)."""
-    for m in prunable_layers(model).values():
-        if is_pruned(m) and m.weight_orig.grad is not None:
-            m.weight_orig.grad.mul_(m.weight_mask)

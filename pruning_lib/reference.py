@@ -116,8 +116,11 @@ ZHANG2023 = (
     "(2023); code: github.com/3riccc/neural_pruning"
 )
 ZHANG2023_CLAIMS = {
-    "mnist_params_pct": 0.15
-}  # "high accuracy" with 0.15% of the parameters; no accuracy given
+    "mnist_params_pct": 0.15,  # abstract: "high accuracy" with 0.15% of the parameters; no accuracy number
+    "mnist_kept_max": 399,  # 0.15% of LeNet-300-100's 266,200 gated weights, rounded down (the spec's reading)
+    "toy_density_last": 0.1125,  # authors' tutorial notebook, committed output: last logged D_hat = 18/160
+    "toy_edges": 18,  # edges of the authors' drawn toy graph: 10 in {x1,x2}->y1, 8 in {x3,x4}->y2
+}
 
 
 # --- Manessi et al. 2018: differentiable thresholds (notebook 02; filled in by the thresholds issue) ---------
@@ -166,4 +169,111 @@ WOLFE2017 = (
     "Nikolas Wolfe, Aditya Sharma, Lukas Drude, Bhiksha Raj. The Incredible Shrinking Neural Network: "
     "New Perspectives on Learning Representations Through The Lens of Pruning. arXiv:1701.04465 (2017)"
 )
-WOLFE2017_CLAIMS = {"removable_neurons_pct": (40, 70)}
+WOLFE2017_CLAIMS = {
+    "removable_neurons_pct": (40, 70),  # serial brute force removes 40-70% of the neurons with little effect
+    "taylor_removable_pct": (10, 30),  # the Taylor criteria usually survive only 10-30% removal
+    "mnist_100_almost_pct": 60,  # "almost 60%" of 784-100-10's neurons (text)
+    "mnist_50x50_up_to_pct": 40,  # "up to 40%" of 784-50-50-10's neurons (text)
+}
+# Neurons removed before the curve degrades, read off the v1 figures (spec neurons.md section 3; Alg II unless
+# "single"). sse5: first point where SSE exceeds its start by 5% of (final - start); acc1 / acc5: first point where
+# accuracy is more than 1 / 5 points below the start. None: not given (cosine nets have no accuracy curve). The
+# Taylor columns come from the authors' code (spec section 4), not from the paper's equations.
+WOLFE2017_TABLE = [
+    {
+        "net": "cos_10x10",
+        "schedule": "rerank",
+        "K": 20,
+        "bf": (11, None, None),
+        "taylor1": (1, None, None),
+        "taylor2": (3, None, None),
+    },
+    {
+        "net": "cos_50x50",
+        "schedule": "rerank",
+        "K": 100,
+        "bf": (94, None, None),
+        "taylor1": (36, None, None),
+        "taylor2": (11, None, None),
+    },
+    {
+        "net": "mnist_100",
+        "schedule": "single",
+        "K": 100,
+        "bf": (25, 12, 26),
+        "taylor1": (9, 2, 11),
+        "taylor2": (13, 1, 13),
+    },
+    {
+        "net": "mnist_100",
+        "schedule": "rerank",
+        "K": 100,
+        "bf": (55, 35, 63),
+        "taylor1": (9, 4, 10),
+        "taylor2": (16, 4, 20),
+    },
+    {
+        "net": "mnist_50x50",
+        "schedule": "single",
+        "K": 100,
+        "bf": (11, 9, 16),
+        "taylor1": (3, 1, 3),
+        "taylor2": (4, 1, 4),
+    },
+    {
+        "net": "mnist_50x50",
+        "schedule": "rerank",
+        "K": 100,
+        "bf": (35, 26, 43),
+        "taylor1": (10, 3, 11),
+        "taylor2": (6, 3, 6),
+    },
+    {
+        "net": "diamond",
+        "schedule": "rerank",
+        "K": 100,
+        "bf": (61, 53, 61),
+        "taylor1": (0, 0, 0),
+        "taylor2": (48, 48, 48),
+    },
+    {
+        "net": "rshape",
+        "schedule": "rerank",
+        "K": 100,
+        "bf": (42, 38, 45),
+        "taylor1": (3, 2, 4),
+        "taylor2": (33, 33, 36),
+    },
+]
+# Unpruned test accuracy as published (MNIST 10-class on the authors' 500 test images; one-vs-all on 10k).
+WOLFE2017_TEST_ACC = {
+    "mnist_100": 0.998,
+    "mnist_50x50": 1.000,
+    "diamond": 0.992,
+    "rshape": 0.986,
+    "digit0": 0.9757,
+    "digit1": 0.9881,
+    "digit2": 0.9513,
+}
+
+
+def wolfe_table() -> pd.DataFrame:
+    """The paper's summary (neurons removed before SSE-5% / accuracy -1 / -5 points) as a long DataFrame."""
+    rows = []
+    for r in WOLFE2017_TABLE:
+        for crit in ("bf", "taylor1", "taylor2"):
+            sse5, acc1, acc5 = r[crit]
+            rows.append(
+                {
+                    "net": r["net"],
+                    "schedule": r["schedule"],
+                    "criterion": crit,
+                    "K": r["K"],
+                    "n_sse5": sse5,
+                    "n_1pp": acc1,
+                    "n_5pp": acc5,
+                }
+            )
+    df = pd.DataFrame(rows)
+    df.attrs["source"] = f"{WOLFE2017}, v1 figures (read off by the spec)"
+    return df

@@ -24,8 +24,13 @@ def headline(
     unit: str = "",
     met: bool | None = None,
     source: str = "",
+    volatile: bool = False,
 ) -> dict:
-    """One row of the paper-vs-reproduction table; `met` is None where there is no target."""
+    """One row of the paper-vs-reproduction table; `met` is None where there is no target.
+
+    `volatile` marks run-dependent values (wall times, speed ratios): they stay in the notebook's table and
+    results.json but are left out of the README, so that a rerun with the same numbers leaves README.md unchanged.
+    """
     if isinstance(measured, float) and not math.isfinite(measured):
         measured = None
     return {
@@ -36,6 +41,7 @@ def headline(
         "unit": unit,
         "met": None if met is None else bool(met),
         "source": source,
+        "volatile": volatile,
     }
 
 
@@ -91,6 +97,8 @@ def results_markdown(docs: list[dict]) -> str:
     lines = ["| notebook | quantity | paper | target | measured | verdict |", "|---|---|---|---|---|---|"]
     for d in docs:
         for r in d.get("headline", []):
+            if r.get("volatile"):
+                continue
             cells = [
                 f"`{d['slug']}` ({d['profile']})",
                 r["quantity"],

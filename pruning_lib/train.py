@@ -45,8 +45,10 @@ def pick_device(device: str = "auto") -> torch.device:
 
 
 def progress(iterable=None, **kwargs):
-    """tqdm with notebook-friendly defaults: few updates when not on a terminal; PRUNING_PROGRESS=0 hides it."""
-    kwargs.setdefault("mininterval", 0.5 if sys.stderr.isatty() else 15.0)
+    """tqdm with notebook-friendly defaults (no bar for short work, few updates); PRUNING_PROGRESS=0 hides it."""
+    tty = sys.stderr.isatty()
+    kwargs.setdefault("mininterval", 0.5 if tty else 15.0)
+    kwargs.setdefault("delay", 0.0 if tty else 5.0)  # in notebooks, short loops print no bar at all
     kwargs.setdefault("disable", os.environ.get("PRUNING_PROGRESS", "1") == "0")
     kwargs.setdefault("leave", False)
     return tqdm(iterable, file=sys.stderr, **kwargs)

@@ -60,6 +60,8 @@ def test_masks_combine_roundtrip_and_remove():
     masks.load_state(twin, masks.export_state(net))
     x = torch.randn(4, 6)
     assert torch.equal(twin(x), net(x))
+    twin2 = masks.clone(net)  # a pruned model deep-copies, and the copy keeps its masks
+    assert torch.equal(twin2(x), net(x)) and masks.is_pruned(twin2[0])
     masks.remove_masks(net)
     assert not any(masks.is_pruned(m) for m in masks.prunable_layers(net).values())
     assert torch.equal(net(x), twin(x))

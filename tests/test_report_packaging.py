@@ -19,7 +19,14 @@ def _results(tmp_path, slug, rows):
 
 
 def test_readme_table_is_rebuilt_between_markers(tmp_path):
-    _results(tmp_path, "gumbel", [report.headline("kept weights", 350, paper=399, target="<= 399", met=True)])
+    _results(
+        tmp_path,
+        "gumbel",
+        [
+            report.headline("kept weights", 350, paper=399, target="<= 399", met=True),
+            report.headline("wall time", 61.0, unit="s", volatile=True),
+        ],
+    )
     _results(
         tmp_path,
         "basics",
@@ -31,6 +38,7 @@ def test_readme_table_is_rebuilt_between_markers(tmp_path):
     text = readme.read_text()
     assert text.index("`basics`") < text.index("`gumbel`") and "98.47%" in text and "MET" in text
     assert "old" not in text and text.startswith("intro") and text.endswith("outro\n")
+    assert "wall time" not in text  # volatile rows stay out of the README
     assert not report.update_readme(readme, tmp_path / "figures")  # idempotent
     readme.write_text("no markers")
     with pytest.raises(ValueError, match="results:start"):

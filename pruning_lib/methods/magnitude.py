@@ -7,14 +7,13 @@ frozen at the dense model's, and masks only ever get sparser.
 
 from __future__ import annotations
 
-import copy
 import time
 
 import pandas as pd
 import torch
 from torch import nn
 
-from ..masks import apply_masks, prunable_layers
+from ..masks import apply_masks, masked_copy, prunable_layers
 from ..metrics import counts
 from ..reference import han_layer_keep
 from ..train import evaluate, fit, progress
@@ -89,7 +88,7 @@ def oneshot_sweep(model: nn.Module, compressions, test, methods=tuple(ONESHOT)) 
     rows = []
     for method in methods:
         for c in compressions:
-            pruned = apply_masks(copy.deepcopy(model), ONESHOT[method](model, 1.0 / c))
+            pruned = masked_copy(model, ONESHOT[method](model, 1.0 / c))
             cnt = counts(pruned)
             rows.append(
                 {

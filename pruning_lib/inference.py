@@ -1,0 +1,225 @@
+"""Pruned models as real inference models: compacted dense layers, sparse CSR layers, and latency timing.
+
+* `compact(model)` removes dead units physically: a hidden unit (or conv filter) whose outgoing weights are all
+  zero is dropped; one whose incoming weights are all zero emits a constant, which is folded into the next
+  layer's bias and the unit dropped; unread inputs (pixels) are dropped by an index_select. The result computes
+  the same function with smaller dense matrices.
+* `sparse(model)` keeps the architecture but stores every weight as a torch sparse CSR matrix (convolutions
+  through unfold + sparse matmul).
+* `latency(model, batch)` is the median of repeated timings (torch.utils.benchmark).
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .masks import clone, remove_masks
+from .models import MLP, LeNet5, LeNet300100
+
+
+def plain_copy(model: nn.Module) -> nn.Module:
+    """A copy of `model` with masks made permanent (ordinary parameters holding the masked values), in eval mode."""
+    return remove_masks(clone(model)).eval()
+
+
+def _linear_chain(model: nn.Module) -> tuple[list[nn.Linear], list[str]]:
+    """The Linear layers and hidden activations of LeNet300100 or an MLP."""
+    if isinstance(model, LeNet300100):
+        return [model.fc1, model.fc2, model.fc3], ["relu", "relu"]
+    if isinstance(model, MLP):
+        mods = list(model)
+        lins = [m for m in mods if isinstance(m, nn.Linear)]
+        acts = [type(mods[mods.index(lin) + 1]).__name__.lower() for lin in lins[:-1]]
+        return lins, acts
+    raise TypeError(f"compact() supports LeNet300100, MLP and LeNet5, not {type(model).__name__}")
+
+
+_ACT = {"relu": F.relu, "sigmoid": torch.sigmoid, "silu": F.silu, "tanh": torch.tanh, "identity": lambda x: x}
+
+
+class CompactMLP(nn.Module):
+    """A chain of smaller dense Linear layers reading only the used input features."""
+
+    def __init__(
+        self, inputs: torch.Tensor, layers: list[nn.Linear], acts: list[str], out_act: str = "identity"
+    ):
+        super().__init__()
+        self.register_buffer("inputs", inputs)
+        self.layers = nn.ModuleList(layers)
+        self.acts, self.out_act = acts, out_act
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = x.flatten(1).index_select(1, self.inputs)
+        for layer, act in zip(self.layers[:-1], self.acts):
+            x = _ACT[act](layer(x))
+        return _ACT[self.out_act](self.layers[-1](x))
+
+
+def _compact_chain(ws: list[torch.Tensor], bs: list[torch.Tensor], acts: list[str]):
+    """Drop dead units of a Linear chain given weights/biases; returns (kept inputs, weights, biases)."""
+    ws, bs = [w.clone() for w in ws], [b.clone() for b in bs]
+    keep_in = torch.arange(ws[0].shape[1])
+    for i in range(len(ws) - 1):  # hidden layer i feeds layer i + 1
+        const = ws[i].abs().sum(1) == 0
+        bs[i + 1] += ws[i + 1][:, const] @ _ACT[acts[i]](bs[i][const])  # fold constant units downstream
+        alive = ~const & (ws[i + 1].abs().sum(0) > 0)
+        ws[i], bs[i] = ws[i][alive], bs[i][alive]
+        ws[i + 1] = ws[i + 1][:, alive]
+    used = ws[0].abs().sum(0) > 0
+    return keep_in[used], [ws[0][:, used], *ws[1:]], bs
+
+
+def compact(model: nn.Module) -> nn.Module:
+    """The same function as `model` (masks applied) with dead units physically removed."""
+    model = plain_copy(model)
+    if isinstance(model, LeNet5):
+        return _compact_lenet5(model)
+    lins, acts = _linear_chain(model)
+    with torch.no_grad():
+        inputs, ws, bs = _compact_chain([m.weight for m in lins], [m.bias for m in lins], acts)
+    layers = []
+    for w, b in zip(ws, bs):
+        lin = nn.Linear(w.shape[1], w.shape[0])
+        with torch.no_grad():
+            lin.weight.copy_(w), lin.bias.copy_(b)
+        layers.append(lin)
+    out_act = type(list(model)[-1]).__name__.lower() if isinstance(model, MLP) else "identity"
+    return CompactMLP(inputs, layers, acts, out_act).eval()
+
+
+class CompactLeNet5(nn.Module):
+    """LeNet-5 with fewer conv filters and fc units (constants of dead filters folded into biases)."""
+
+    def __init__(
+        self, conv1: nn.Conv2d, conv2: nn.Conv2d, feats: torch.Tensor, fc1: nn.Linear, fc2: nn.Linear
+    ):
+        super().__init__()
+        self.conv1, self.conv2, self.fc1, self.fc2 = conv1, conv2, fc1, fc2
+        self.register_buffer("feats", feats)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = F.max_pool2d(F.relu(self.conv1(x)), 2)
+        x = F.max_pool2d(F.relu(self.conv2(x)), 2).flatten(1).index_select(1, self.feats)
+        return self.fc2(F.relu(self.fc1(x)))
+
+
+def _conv(w: torch.Tensor, b: torch.Tensor) -> nn.Conv2d:
+    conv = nn.Conv2d(w.shape[1], w.shape[0], w.shape[-1])
+    with torch.no_grad():
+        conv.weight.copy_(w), conv.bias.copy_(b)
+    return conv
+
+
+@torch.no_grad()
+def _compact_lenet5(m: LeNet5) -> nn.Module:
+    """Compact LeNet-5: conv1 filters, conv2 filters, flattened features and fc1 units."""
+    w1, b1, w2, b2 = (
+        m.conv1.weight.clone(),
+        m.conv1.bias.clone(),
+        m.conv2.weight.clone(),
+        m.conv2.bias.clone(),
+    )
+    f1w, f1b, f2w, f2b = m.fc1.weight.clone(), m.fc1.bias.clone(), m.fc2.weight.clone(), m.fc2.bias.clone()
+    # conv1 filter c: constant map relu(b1[c]) if its kernel is zero (valid conv: every position sees all taps)
+    const1 = w1.flatten(1).abs().sum(1) == 0
+    b2 += (w2[:, const1].sum((2, 3)) * F.relu(b1[const1])).sum(1)
+    alive1 = ~const1 & (w2.abs().sum((0, 2, 3)) > 0)
+    w1, b1, w2 = w1[alive1], b1[alive1], w2[:, alive1]
+    # conv2 filter c feeds 16 flattened features c*16 ... c*16+15; a zero kernel makes them constant relu(b2[c])
+    hw = 16
+    const2 = w2.flatten(1).abs().sum(1) == 0
+    const_feats = const2.repeat_interleave(hw)
+    f1b += f1w[:, const_feats] @ F.relu(b2[const2]).repeat_interleave(hw)
+    f1w[:, const_feats] = 0
+    alive2 = ~const2 & (f1w.view(f1w.shape[0], -1, hw).abs().sum((0, 2)) > 0)
+    feat_alive = alive2.repeat_interleave(hw)
+    w2, b2, f1w = w2[alive2], b2[alive2], f1w[:, feat_alive]
+    # within the kept filters, drop features no fc1 unit reads
+    used = f1w.abs().sum(0) > 0
+    feats = torch.arange(int(alive2.sum()) * hw)[used]
+    f1w = f1w[:, used]
+    inputs, (f1w, f2w), (f1b, f2b) = _compact_chain([f1w, f2w], [f1b, f2b], ["relu"])
+    fc1, fc2 = nn.Linear(f1w.shape[1], f1w.shape[0]), nn.Linear(f2w.shape[1], f2w.shape[0])
+    fc1.weight.copy_(f1w), fc1.bias.copy_(f1b), fc2.weight.copy_(f2w), fc2.bias.copy_(f2b)
+    return CompactLeNet5(_conv(w1, b1), _conv(w2, b2), feats[inputs], fc1, fc2).eval()
+
+
+def to_csr(w: torch.Tensor) -> torch.Tensor:
+    """A 2-D dense tensor as sparse CSR (PyTorch's 'beta' warning silenced)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
+        return w.detach().to_sparse_csr()
+
+
+class SparseLinear(nn.Module):
+    """y = x W^T + b with W stored as a sparse CSR matrix."""
+
+    def __init__(self, lin: nn.Linear):
+        super().__init__()
+        self.register_buffer("weight", to_csr(lin.weight))
+        self.register_buffer("bias", lin.bias.detach().clone())
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return (self.weight @ x.t()).t() + self.bias
+
+
+class SparseConv2d(nn.Module):
+    """A stride-1, unpadded conv as unfold + sparse CSR matmul."""
+
+    def __init__(self, conv: nn.Conv2d):
+        super().__init__()
+        if conv.stride != (1, 1) or conv.padding != (0, 0) or conv.groups != 1:
+            raise ValueError("SparseConv2d handles stride 1, no padding, groups 1")
+        self.k, self.c_out = conv.kernel_size[0], conv.out_channels
+        self.register_buffer("weight", to_csr(conv.weight.flatten(1)))
+        self.register_buffer("bias", conv.bias.detach().clone())
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        n, _, h, w = x.shape
+        cols = F.unfold(x, self.k)  # (n, C*k*k, L)
+        out = self.weight @ cols.transpose(0, 1).reshape(cols.shape[1], -1)  # (C_out, n*L)
+        ho, wo = h - self.k + 1, w - self.k + 1
+        return out.view(self.c_out, n, ho, wo).transpose(0, 1) + self.bias.view(1, -1, 1, 1)
+
+
+def sparse(model: nn.Module) -> nn.Module:
+    """A copy of `model` whose Linear/Conv2d weights are sparse CSR matrices (same function)."""
+    model = plain_copy(model)
+    for mod in list(model.modules()):
+        for child_name, child in list(mod.named_children()):
+            if isinstance(child, nn.Linear):
+                setattr(mod, child_name, SparseLinear(child))
+            elif isinstance(child, nn.Conv2d):
+                setattr(mod, child_name, SparseConv2d(child))
+    return model.eval()
+
+
+def latency(model: nn.Module, batch: int, input_shape=(1, 28, 28), min_run_time: float = 0.5) -> dict:
+    """Median and interquartile range (seconds) of a forward pass at `batch`, from torch.utils.benchmark."""
+    logging.getLogger("torch.utils.cpp_extension").setLevel(logging.ERROR)  # "No CUDA runtime" on CPUs
+    from torch.utils import benchmark
+
+    x = torch.rand(batch, *input_shape)
+    with torch.inference_mode():
+        model(x)  # warm up
+        m = benchmark.Timer(
+            "model(x)", globals={"model": model, "x": x}, num_threads=torch.get_num_threads()
+        ).blocked_autorange(min_run_time=min_run_time)
+    return {"median_s": m.median, "iqr_s": m.iqr, "runs": len(m.times)}
+
+
+def param_count(model: nn.Module) -> int:
+    """Stored numbers of a (compacted or sparse) inference model: dense parameters and buffers, CSR nonzeros."""
+    n = 0
+    for t in list(model.parameters()) + list(model.buffers()):
+        n += (
+            t.values().numel()
+            if t.layout == torch.sparse_csr
+            else (t.numel() if t.is_floating_point() else 0)
+        )
+    return n
