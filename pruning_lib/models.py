@@ -1,4 +1,4 @@
-"""Networks shared by every notebook: LeNet-300-100, LeNet-5 (Caffe variant), MLP."""
+"""Networks shared by every notebook: LeNet-300-100, LeNet-5 (Caffe variant), MLP, CIFAR VGG-like, ResNet-20."""
 
 from __future__ import annotations
 
@@ -69,11 +69,99 @@ class MLP(nn.Sequential):
         self.sizes = list(sizes)
 
 
-MODELS = {"lenet300": LeNet300100, "lenet5": LeNet5}
+VGG16_CFG = [64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512, "M"]
+
+
+class VGGLike(nn.Module):
+    """CIFAR VGG-like: VGG-16 convs (bias, BN, ReLU), classifier Dropout-FC512-ReLU-FC (14,982,474 conv+FC params).
+
+    `width` scales every channel count and the hidden FC size (width=1/8 gives a tiny net for tests).
+    """
+
+    def __init__(self, num_classes: int = 10, width: float = 1.0, in_channels: int = 3, cfg=None):
+        super().__init__()
+        layers: list[nn.Module] = []
+        c = in_channels
+        for v in cfg or VGG16_CFG:
+            if v == "M":
+                layers.append(nn.MaxPool2d(2))
+            else:
+                out = max(1, round(v * width))
+                layers += [nn.Conv2d(c, out, 3, padding=1), nn.BatchNorm2d(out), nn.ReLU()]
+                c = out
+        hidden = max(1, round(512 * width))
+        self.features = nn.Sequential(*layers)
+        self.classifier = nn.Sequential(
+            nn.Dropout(), nn.Linear(c, hidden), nn.ReLU(), nn.Linear(hidden, num_classes)
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.classifier(self.features(x).flatten(1))
+
+
+class ShortcutA(nn.Module):
+    """Option-A shortcut (identity, or stride-2 subsampling with planes//4 zero channels each side) x a channel mask."""
+
+    def __init__(self, in_planes: int, planes: int, stride: int = 1):
+        super().__init__()
+        self.downsample = stride != 1 or in_planes != planes
+        self.pad = planes // 4 if self.downsample else 0
+        self.register_buffer("mask", torch.ones(planes))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.downsample:
+            x = F.pad(x[:, :, ::2, ::2], (0, 0, 0, 0, self.pad, self.pad))
+        return x * self.mask.view(1, -1, 1, 1)
+
+
+class BasicBlock(nn.Module):
+    """ResNet basic block: relu(bn2(conv2(relu(bn1(conv1(x))))) + shortcut(x)), bias-free 3x3 convs."""
+
+    def __init__(self, in_planes: int, planes: int, stride: int = 1):
+        super().__init__()
+        self.conv1 = nn.Conv2d(in_planes, planes, 3, stride=stride, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(planes)
+        self.conv2 = nn.Conv2d(planes, planes, 3, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(planes)
+        self.shortcut = ShortcutA(in_planes, planes, stride)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = F.relu(self.bn1(self.conv1(x)))
+        return F.relu(self.bn2(self.conv2(out)) + self.shortcut(x))
+
+
+class ResNet20(nn.Module):
+    """CIFAR ResNet-20 (16/32/64 channels, option-A shortcuts): 268,346 conv+FC parameters, stem included."""
+
+    def __init__(self, num_classes: int = 10, blocks: tuple[int, int, int] = (3, 3, 3)):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 16, 3, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(16)
+        in_planes, stages = 16, []
+        for planes, n, stride in zip((16, 32, 64), blocks, (1, 2, 2)):
+            stage = []
+            for s in [stride] + [1] * (n - 1):
+                stage.append(BasicBlock(in_planes, planes, s))
+                in_planes = planes
+            stages.append(nn.Sequential(*stage))
+        self.layer1, self.layer2, self.layer3 = stages
+        self.linear = nn.Linear(64, num_classes)
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """The 64-d globally average-pooled output of the last stage."""
+        out = F.relu(self.bn1(self.conv1(x)))
+        out = self.layer3(self.layer2(self.layer1(out)))
+        return out.mean(dim=(2, 3))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.linear(self.features(x))
+
+
+MODELS = {"lenet300": LeNet300100, "lenet5": LeNet5, "vgg_like": VGGLike, "resnet20": ResNet20}
 
 
 def build_model(name: str, **kwargs) -> nn.Module:
-    """A fresh network by name ('lenet300', 'lenet5'), default PyTorch initialisation."""
+    """A fresh network by name (a key of MODELS), default PyTorch initialisation."""
     if name not in MODELS:
         raise ValueError(f"model {name!r} is not one of {sorted(MODELS)}")
     return MODELS[name](**kwargs)
