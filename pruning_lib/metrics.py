@@ -64,11 +64,14 @@ def output_positions(model: nn.Module, input_shape: tuple[int, ...]) -> dict[str
         m.register_forward_hook(lambda mod, inp, o, name=name: record(name, mod, o))
         for name, m in layers.items()
     ]
+    was_training = model.training
     try:
         p = next(model.parameters())
+        model.eval()  # a batch of one: BatchNorm must use its running statistics
         with torch.no_grad():
             model(torch.zeros(1, *input_shape, device=p.device, dtype=p.dtype))
     finally:
+        model.train(was_training)
         for h in hooks:
             h.remove()
     return out

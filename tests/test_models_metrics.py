@@ -76,3 +76,12 @@ def test_grouped_conv_and_sequence_linear():
     assert t.loc[0, "flops_dense"] == 2 * (2 * 9 * 8) * 9
     lin = nn.Sequential(nn.Linear(6, 2))
     assert metrics.layer_table(lin, (7, 6)).loc[0, "flops_dense"] == 2 * 12 * 7
+
+
+def test_flops_of_a_batchnorm_model_in_train_mode():
+    model = nn.Sequential(
+        nn.Conv2d(1, 4, 3), nn.BatchNorm2d(4), nn.ReLU(), nn.Flatten(), nn.Linear(4 * 26 * 26, 2)
+    )
+    model.train()
+    t = metrics.layer_table(model)
+    assert t.loc[0, "flops_dense"] == 2 * 9 * 4 * 26 * 26 and model.training
