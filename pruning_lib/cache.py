@@ -28,6 +28,27 @@ def config_key(config: dict) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
+def fingerprint(*objs: Any) -> str:
+    """A short hash of models (their state dict) and tensors (shape, dtype, bytes), to tie cached runs to inputs."""
+    h = hashlib.sha256()
+    for obj in objs:
+        if isinstance(obj, torch.nn.Module):
+            for key, value in sorted(obj.state_dict().items()):
+                h.update(key.encode())
+                h.update(fingerprint(value).encode())
+        elif isinstance(obj, torch.Tensor):
+            t = obj.detach().cpu().contiguous()
+            h.update(f"{tuple(t.shape)}{t.dtype}".encode())
+            h.update(t.numpy().tobytes())
+        elif isinstance(obj, tuple | list):
+            h.update(fingerprint(*obj).encode())
+        elif obj is None:
+            h.update(b"none")
+        else:
+            raise TypeError(f"cannot fingerprint a {type(obj).__name__}")
+    return h.hexdigest()[:16]
+
+
 def cache_path(kind: str, config: dict) -> Path:
     """Where the payload of (kind, config) lives: `<cache>/<kind>/<key>.pt`."""
     return cache_dir() / kind / f"{config_key(config)}.pt"

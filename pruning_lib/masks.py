@@ -65,11 +65,18 @@ def set_masks(model: nn.Module, masks: dict[str, torch.Tensor]) -> nn.Module:
     return model
 
 
+def pruned_names(module: nn.Module) -> list[str]:
+    """Names of the module's own tensors that carry a torch.nn.utils.prune mask (weight, bias, ...)."""
+    return [
+        h._tensor_name for h in module._forward_pre_hooks.values() if isinstance(h, prune.BasePruningMethod)
+    ]
+
+
 def remove_masks(model: nn.Module) -> nn.Module:
-    """Make every mask permanent: `weight` becomes an ordinary parameter holding the masked values."""
-    for module in prunable_layers(model).values():
-        if is_pruned(module):
-            prune.remove(module, "weight")
+    """Make every mask permanent (weights, biases, any pruned tensor): plain parameters holding masked values."""
+    for module in model.modules():
+        for name in pruned_names(module):
+            prune.remove(module, name)
     return model
 
 
@@ -79,11 +86,11 @@ def mask_from_threshold(w: torch.Tensor, threshold: float | torch.Tensor) -> tor
 
 
 def clone(model: nn.Module) -> nn.Module:
-    """A deep copy that also works for pruned models (whose computed `weight` is not a leaf tensor)."""
-    for m in prunable_layers(model).values():
-        if is_pruned(m):
-            with torch.no_grad():
-                m.weight = m.weight_orig * m.weight_mask  # a detached leaf; the pre-hook recomputes it
+    """A deep copy that also works for pruned models (whose computed tensors are not autograd leaves)."""
+    for module in model.modules():
+        for name in pruned_names(module):
+            with torch.no_grad():  # a detached leaf; the forward pre-hook recomputes it anyway
+                setattr(module, name, getattr(module, name + "_orig") * getattr(module, name + "_mask"))
     return copy.deepcopy(model)
 
 

@@ -49,3 +49,17 @@ def test_a_file_of_another_config_is_not_trusted():
 def test_unsupported_objects_are_refused():
     with pytest.raises(TypeError, match="cannot cache"):
         cache.plain({"f": object()})
+
+
+def test_fingerprint_ties_keys_to_inputs():
+    a, b = torch.arange(6.0).view(2, 3), torch.arange(6.0).view(3, 2)
+    assert cache.fingerprint(a) == cache.fingerprint(a.clone())
+    assert cache.fingerprint(a) != cache.fingerprint(b)  # same bytes, other shape
+    assert cache.fingerprint(a, None) != cache.fingerprint(a)
+    net = torch.nn.Linear(2, 2)
+    key = cache.fingerprint(net, (a, b))
+    with torch.no_grad():
+        net.weight[0, 0] += 1
+    assert cache.fingerprint(net, (a, b)) != key
+    with pytest.raises(TypeError, match="fingerprint"):
+        cache.fingerprint("text")

@@ -142,3 +142,15 @@ def test_keep_validation():
         magnitude.n_keep(1.5, 10)
     with pytest.raises(ValueError):
         magnitude.n_keep(11, 10)
+
+
+def test_clone_and_remove_handle_pruned_biases():
+    net = small_net()
+    prune.custom_from_mask(net[0], "bias", torch.tensor([1, 0, 1, 0, 1, 0, 1, 0]))
+    masks.apply_masks(net, {"0": torch.rand(8, 6) > 0.5})
+    x = torch.randn(3, 6)
+    twin = masks.clone(net)
+    assert torch.equal(twin(x), net(x)) and masks.pruned_names(twin[0]) == ["bias", "weight"]
+    masks.remove_masks(twin)
+    assert masks.pruned_names(twin[0]) == [] and torch.equal(twin(x), net(x))
+    assert twin[0].bias[1] == 0 and isinstance(twin[0].bias, torch.nn.Parameter)

@@ -40,7 +40,7 @@ from ..config import check_choice, check_range
 from ..data import Batches, gumbel_toy
 from ..masks import apply_masks, export_state, load_state
 from ..methods.magnitude import global_magnitude_masks
-from ..models import MLP, LeNet300100
+from ..models import MLP, LeNet300100, build_model
 from ..train import evaluate, fit, profile_data, progress, reference_config
 
 MODES = ("sample", "argmax", "dense")
@@ -213,8 +213,10 @@ class GumbelGate(nn.Module):
         )
 
 
-def gate_linears(model: nn.Module, tau: float = 3.0, init: str = "torch") -> list[GumbelGate]:
-    """Gate every nn.Linear weight of `model` (biases are never gated); returns the gates in module order.
+def gate_layers(
+    model: nn.Module, tau: float = 3.0, init: str = "torch", types=(nn.Linear,)
+) -> list[GumbelGate]:
+    """Gate the weight of every module of `types` (nn.Linear, and nn.Conv2d if asked); biases are never gated.
 
     init="torch" keeps the layer's weights; init="authors" re-draws W ~ N(0, 1) x 2/fan_in and b = 2/fan_in as
     the authors' code does. Gate logits are N(0, 1) x 2/fan_in either way (keep-probability about 0.5).
@@ -222,11 +224,11 @@ def gate_linears(model: nn.Module, tau: float = 3.0, init: str = "torch") -> lis
     check_choice("init", init, INITS)
     gates = []
     for name, module in model.named_modules():
-        if not isinstance(module, nn.Linear):
+        if not isinstance(module, types):
             continue
         if parametrize.is_parametrized(module, "weight"):
             raise ValueError(f"layer {name!r} is already parametrized")
-        scale = 2.0 / module.in_features
+        scale = 2.0 / module.weight[0].numel()  # fan_in: in_features, or in_channels x kernel area
         if init == "authors":
             with torch.no_grad():
                 module.weight.normal_().mul_(scale)
@@ -239,8 +241,13 @@ def gate_linears(model: nn.Module, tau: float = 3.0, init: str = "torch") -> lis
         gate.mode = "sample"
         gates.append(gate)
     if not gates:
-        raise ValueError("the model has no nn.Linear layer to gate")
+        raise ValueError(f"the model has no layer of types {[t.__name__ for t in types]} to gate")
     return gates
+
+
+def gate_linears(model: nn.Module, tau: float = 3.0, init: str = "torch") -> list[GumbelGate]:
+    """Gate every nn.Linear weight of `model` (the paper's setting); returns the gates in module order."""
+    return gate_layers(model, tau, init, (nn.Linear,))
 
 
 def gates_of(obj) -> list[GumbelGate]:
@@ -460,7 +467,11 @@ def train_gated(
     return pd.DataFrame(history)
 
 
-def prune_lenet300(
+GATED_TYPES = {"lenet300": (nn.Linear,), "lenet5": (nn.Linear, nn.Conv2d)}  # LeNet-5: convs gated too
+
+
+def prune_model(
+    name: str,
     lam: float,
     train,
     *,
@@ -476,8 +487,10 @@ def prune_lenet300(
     device="cpu",
     progress_bar: bool = True,
 ):
-    """Train a gated LeNet-300-100 from scratch with penalty `lam` -> (plain model with prune masks M*, history)."""
-    model, _ = lenet300_gated(seed, tau, init)
+    """Train a gated `name` network from scratch with penalty `lam` -> (plain model with prune masks M*, history)."""
+    torch.manual_seed(seed)
+    model = build_model(name)
+    gate_layers(model, tau, init, GATED_TYPES[name])
     model.to(device)
     hist = train_gated(
         model,
@@ -491,12 +504,26 @@ def prune_lenet300(
         test=test,
         sample_repeats=sample_repeats,
         progress_bar=progress_bar,
-        desc=f"gumbel lambda={lam:g}",
+        desc=f"gumbel {name} lambda={lam:g}",
     )
     return export_pruned(model, copy_model=False), hist
 
 
-def mnist_config(lam: float, profile: str, *, epochs: int, seed: int = 2050, device="cpu", **recipe) -> dict:
+def prune_lenet300(lam: float, train, *, epochs: int, **kwargs):
+    """Train a gated LeNet-300-100 from scratch with penalty `lam` -> (plain model with prune masks M*, history)."""
+    return prune_model("lenet300", lam, train, epochs=epochs, **kwargs)
+
+
+def mnist_config(
+    lam: float,
+    profile: str,
+    *,
+    epochs: int,
+    seed: int = 2050,
+    device="cpu",
+    model: str = "lenet300",
+    **recipe,
+) -> dict:
     """The cache key of one MNIST run: data split of `profile`, the recipe, lambda, seed and device type."""
     full = {
         "batch_size": 128,
@@ -507,11 +534,11 @@ def mnist_config(lam: float, profile: str, *, epochs: int, seed: int = 2050, dev
         "sample_repeats": 10,
         **recipe,
     }
-    data = reference_config("lenet300", profile)
+    data = reference_config(model, profile)
     return {
         "version": MNIST_VERSION,
         "method": "gumbel",
-        "model": "lenet300",
+        "model": model,
         "data": data["data"],
         "split_seed": data["split_seed"],
         "lam": float(lam),
@@ -522,7 +549,8 @@ def mnist_config(lam: float, profile: str, *, epochs: int, seed: int = 2050, dev
     }
 
 
-def cached_lenet300(
+def cached_model(
+    name: str,
     lam: float,
     profile: str,
     *,
@@ -533,14 +561,15 @@ def cached_lenet300(
     progress_bar: bool = True,
     **recipe,
 ):
-    """`prune_lenet300` on the MNIST split of `profile`, cached -> (model with prune masks, history, cache hit)."""
+    """`prune_model` on the MNIST split of `profile`, cached -> (model with prune masks, history, cache hit)."""
     from ..cache import cached
 
-    cfg = mnist_config(lam, profile, epochs=epochs, seed=seed, device=device, **recipe)
+    cfg = mnist_config(lam, profile, epochs=epochs, seed=seed, device=device, model=name, **recipe)
 
     def compute() -> dict:
         sp = splits if splits is not None else profile_data(profile)
-        model, hist = prune_lenet300(
+        model, hist = prune_model(
+            name,
             lam,
             sp.train,
             epochs=epochs,
@@ -553,8 +582,13 @@ def cached_lenet300(
         return {"model": export_state(model), "history": hist}
 
     payload, hit = cached("gumbel-mnist", cfg, compute)
-    model = load_state(LeNet300100(), payload["model"]).to(device)
+    model = load_state(build_model(name), payload["model"]).to(device)
     return model, pd.DataFrame(payload["history"]), hit
+
+
+def cached_lenet300(lam: float, profile: str, *, epochs: int, **kwargs):
+    """`cached_model` for LeNet-300-100 (notebook 01's runs) -> (model with prune masks, history, cache hit)."""
+    return cached_model("lenet300", lam, profile, epochs=epochs, **kwargs)
 
 
 def epoch_seconds(

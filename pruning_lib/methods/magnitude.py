@@ -138,11 +138,13 @@ def han_prune(
     network: str | None = None,
     seed: int = 0,
     fit_kwargs: dict | None = None,
+    on_iteration=None,
 ):
     """Iterative prune-retrain (Han et al. 2015) in place; returns (model, per-iteration history DataFrame).
 
     mode="quality": one shared q per iteration hits the total r_final^(k/K); mode="published_ratios": each
     layer keeps Han's published fraction^(k/K) (needs `network`='lenet300' or 'lenet5').
+    `on_iteration(k, model, row)` is called after every retraining (e.g. to snapshot each operating point).
     """
     if mode not in ("quality", "published_ratios"):
         raise ValueError(f"mode={mode!r} is not one of 'quality', 'published_ratios'")
@@ -182,6 +184,8 @@ def han_prune(
             row["test_acc_retrained"] = evaluate(model, *test)["acc"]
         row["seconds"] = time.perf_counter() - t0
         history.append(row)
+        if on_iteration is not None:
+            on_iteration(k, model, row)
     return model, pd.DataFrame(history)
 
 

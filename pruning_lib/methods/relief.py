@@ -11,7 +11,6 @@ The spec is shared/papers/relief.md; section numbers below refer to it.
 from __future__ import annotations
 
 import copy
-import hashlib
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,6 +22,7 @@ from torch import nn
 from torch.nn.utils import prune
 
 from .. import cache
+from ..cache import fingerprint
 from ..models import MLP, LeNet5, LeNet300100, ResNet20, VGGLike
 from ..train import evaluate, fit, progress
 
@@ -672,26 +672,16 @@ def records(history: pd.DataFrame) -> list[dict]:
     return history.astype(object).where(history.notna(), None).to_dict("records")
 
 
-def _fingerprint(*tensors) -> str:
-    """A short hash of tensors (shape, dtype and bytes) that identifies a dense model or a dataset in cache keys."""
-    h = hashlib.sha256()
-    for t in tensors:
-        t = t.detach().cpu().contiguous()
-        h.update(f"{tuple(t.shape)}{t.dtype}".encode())
-        h.update(t.numpy().tobytes())
-    return h.hexdigest()[:16]
-
-
 def run_key(model, train, val, prune_X, settings: dict) -> dict:
     """The cache config of an iterative run (without the iteration count): code version, inputs and settings."""
     return {
         "version": VERSION,
         "method": "relief",
         "model": type(model).__name__,
-        "dense": _fingerprint(*model.state_dict().values()),
-        "train": _fingerprint(train[0][::97], train[1]),
-        "val": _fingerprint(val[0][::17], val[1]),
-        "prune_set": _fingerprint(prune_X),
+        "dense": fingerprint(*model.state_dict().values()),
+        "train": fingerprint(train[0][::97], train[1]),
+        "val": fingerprint(val[0][::17], val[1]),
+        "prune_set": fingerprint(prune_X),
         **settings,
     }
 
@@ -767,9 +757,9 @@ def iterative_pruning(
         "weight_decay": weight_decay,
         "batch_size": batch_size,
         "rewind": theta0_state is not None,
-        "theta0": _fingerprint(*theta0_state.values()) if theta0_state is not None else None,
+        "theta0": fingerprint(*theta0_state.values()) if theta0_state is not None else None,
         "seed": seed,
-        "test": _fingerprint(test[1]) if test is not None else None,
+        "test": fingerprint(test[1]) if test is not None else None,
         "augment": repr(augment) if augment is not None else None,
     }
     key = run_key(model, train, val, prune_X, settings)
@@ -933,7 +923,7 @@ def cifar_run(
         "version": VERSION,
         "model": name,
         "model_kwargs": model_kwargs,
-        "data": _fingerprint(splits.train[0][::97], splits.train[1]),
+        "data": fingerprint(splits.train[0][::97], splits.train[1]),
         "epochs": dense_epochs,
         "milestones": list(dense_milestones),
         **recipe,

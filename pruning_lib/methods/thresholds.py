@@ -11,7 +11,6 @@ The knob along the accuracy/sparsity trade-off is λ. Entry points: `threshold_p
 from __future__ import annotations
 
 import copy
-import hashlib
 import math
 import time
 
@@ -21,7 +20,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils import parametrize
 
-from ..cache import cached
+from ..cache import cached, fingerprint
 from ..data import Batches
 from ..masks import apply_masks, export_state, load_state, prunable_layers
 from ..metrics import counts, layer_table
@@ -359,27 +358,6 @@ def threshold_prune(
 
 
 # --- cached entry points (notebooks 02 and 05) -----------------------------------------------------------
-
-
-def fingerprint(*objs) -> str:
-    """A short hash of models (their state) and data tensors, so cached runs are tied to their inputs."""
-    h = hashlib.sha256()
-    for obj in objs:
-        if isinstance(obj, nn.Module):
-            for k, v in sorted(obj.state_dict().items()):
-                h.update(k.encode())
-                h.update(v.detach().cpu().contiguous().numpy().tobytes())
-        elif isinstance(obj, torch.Tensor):
-            t = obj.detach().cpu()
-            h.update(str(tuple(t.shape)).encode())
-            h.update((t.flatten(1).sum(1) if t.dim() > 1 else t).contiguous().numpy().tobytes())
-        elif isinstance(obj, tuple | list):
-            h.update(fingerprint(*obj).encode())
-        elif obj is None:
-            h.update(b"none")
-        else:
-            raise TypeError(f"cannot fingerprint a {type(obj).__name__}")
-    return h.hexdigest()[:16]
 
 
 def _budget(budget) -> tuple[float, float]:
