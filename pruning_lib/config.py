@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import platform
 import subprocess
@@ -161,8 +162,21 @@ class Run:
             "timings_s": {**dict(results.get("timings_s", {})), **self.timings},
             "cache_hits": self.cache_hits,
         }
-        text = json.dumps(doc, indent=2, default=_json_default, allow_nan=False)
+        text = json.dumps(finite(doc), indent=2, default=_json_default, allow_nan=False)
         return atomic_write_text(self.out_dir / "results.json", text + "\n")
+
+
+def finite(obj: Any) -> Any:
+    """Recursively replace NaN and infinities by None (JSON has no such numbers), tensors by lists."""
+    if hasattr(obj, "tolist") and not isinstance(obj, str):
+        obj = obj.tolist()
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: finite(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [finite(v) for v in obj]
+    return obj
 
 
 def _json_default(obj: Any):

@@ -52,9 +52,12 @@ def test_smoke_run_writes_under_build_atomically(tmp_path):
     assert run.out_dir == tmp_path / "build" / "smoke" / "unit" and run["epochs"] == 1
     with run.timed("step"):
         pass
-    path = run.write_results({"headline": [], "x": torch.tensor([1.0, 2.0])})
+    path = run.write_results(
+        {"headline": [], "x": torch.tensor([1.0, 2.0]), "c": float("inf"), "n": [float("nan")]}
+    )
     doc = json.loads(path.read_text())
     assert doc["profile"] == "smoke" and doc["seed"] == 3 and doc["x"] == [1.0, 2.0]
+    assert doc["c"] is None and doc["n"] == [None]  # JSON has no infinities
     assert set(doc["timings_s"]) == {"step", "total"} and "torch" in doc["versions"]
     assert [p.name for p in path.parent.iterdir()] == ["results.json"]
     assert config.output_dir("unit", "quick") == config.ROOT / "figures" / "unit"
