@@ -163,10 +163,11 @@ def relief_sweep(
     )
     _, hist = relief.iterative_pruning(dense, splits.train, splits.val, iterations=iterations, **kw)
     seconds = hist.set_index("iteration")["seconds"].fillna(0).cumsum()
+    loaded = hist.attrs.get("resumed_from", 0)  # iterations that came from the cache
     points = []
     for t in range(1, iterations + 1):
         model, _ = relief.iterative_pruning(dense, splits.train, splits.val, iterations=t, **kw)  # cached
-        points.append(Point("relief", "iteration", float(t), model, float(seconds.loc[t]), True))
+        points.append(Point("relief", "iteration", float(t), model, float(seconds.loc[t]), t <= loaded))
     return points
 
 
@@ -249,12 +250,21 @@ def neuron_sweep(
     return points
 
 
-def gumbel_sweep(network: str, profile: str, lams, epochs: int, seed: int = 0, splits=None) -> list[Point]:
+def gumbel_sweep(
+    network: str, profile: str, lams, epochs: int, seed: int = 0, splits=None, **recipe
+) -> list[Point]:
     """Gumbel-softmax gates trained from scratch (the method learns weights and topology together), per lambda."""
     points = []
     for lam in lams:
         model, hist, hit = gumbel.cached_model(
-            network, lam, profile, epochs=epochs, seed=2050 + seed, splits=splits, progress_bar=False
+            network,
+            lam,
+            profile,
+            epochs=epochs,
+            seed=2050 + seed,
+            splits=splits,
+            progress_bar=False,
+            **recipe,
         )
         points.append(Point("gumbel", "lambda", float(lam), model, float(hist["seconds"].sum()), hit))
     return points

@@ -6,12 +6,14 @@
   the same function with smaller dense matrices.
 * `sparse(model)` keeps the architecture but stores every weight as a torch sparse CSR matrix (convolutions
   through unfold + sparse matmul).
-* `latency(model, batch)` is the median of repeated timings (torch.utils.benchmark).
+* `latency(model, batch)` is the median of repeated timed blocks; `paired_latency` times
+  several models in interleaved rounds, so that ratios between them are measured under the same conditions.
 """
 
 from __future__ import annotations
 
-import logging
+import statistics
+import time
 import warnings
 
 import torch
@@ -199,18 +201,45 @@ def sparse(model: nn.Module) -> nn.Module:
     return model.eval()
 
 
-def latency(model: nn.Module, batch: int, input_shape=(1, 28, 28), min_run_time: float = 0.5) -> dict:
-    """Median and interquartile range (seconds) of a forward pass at `batch`, from torch.utils.benchmark."""
-    logging.getLogger("torch.utils.cpp_extension").setLevel(logging.ERROR)  # "No CUDA runtime" on CPUs
-    from torch.utils import benchmark
+def latency(
+    model: nn.Module, batch: int, input_shape=(1, 28, 28), min_run_time: float = 0.5, blocks: int = 3
+) -> dict:
+    """Median and spread (seconds per forward pass at `batch`) over `blocks` timed blocks filling `min_run_time`.
 
+    Plain perf_counter blocks: torch.utils.benchmark's `timeit` warms up twice per block, which triples the cost
+    of timing a slow model, and its `blocked_autorange` spends most of a short budget estimating the block size.
+    """
     x = torch.rand(batch, *input_shape)
     with torch.inference_mode():
         model(x)  # warm up
-        m = benchmark.Timer(
-            "model(x)", globals={"model": model, "x": x}, num_threads=torch.get_num_threads()
-        ).blocked_autorange(min_run_time=min_run_time)
-    return {"median_s": m.median, "iqr_s": m.iqr, "runs": len(m.times)}
+        t0 = time.perf_counter()
+        model(x)
+        once = time.perf_counter() - t0
+        number = max(
+            1, round(min_run_time / (blocks * once))
+        )  # calls per block, so the blocks fill min_run_time
+        times = []
+        for _ in range(blocks):
+            t0 = time.perf_counter()
+            for _ in range(number):
+                model(x)
+            times.append((time.perf_counter() - t0) / number)
+    return {
+        "median_s": statistics.median(times),
+        "spread_s": max(times) - min(times),
+        "runs": blocks * number,
+    }
+
+
+def paired_latency(models: dict, batch: int, input_shape=(1, 28, 28), min_run_time=0.1, rounds=3) -> dict:
+    """Median latency (s) per named model, timed in interleaved rounds so that drift hits all of them alike."""
+    if rounds < 1:
+        raise ValueError(f"rounds must be >= 1, got {rounds}")
+    times = {name: [] for name in models}
+    for _ in range(rounds):
+        for name, model in models.items():
+            times[name].append(latency(model, batch, input_shape, min_run_time)["median_s"])
+    return {name: statistics.median(t) for name, t in times.items()}
 
 
 def param_count(model: nn.Module) -> int:

@@ -51,6 +51,9 @@ def test_relief_and_thresholds_points(splits):
     rel = compare.relief_sweep(dense, splits, iterations=2, epochs=0.25, milestones=[], n_prune=64)
     pct = [compare.measure(p, "lenet300", 0, splits)["weights_pct"] for p in rel]
     assert [p.value for p in rel] == [1.0, 2.0] and pct[0] > pct[1]
+    assert not any(p.cache_hit for p in rel)
+    longer = compare.relief_sweep(dense, splits, iterations=3, epochs=0.25, milestones=[], n_prune=64)
+    assert [p.cache_hit for p in longer] == [True, True, False]  # resumed from the cached two iterations
     thr = compare.thresholds_sweep(dense, splits, [2.0], (0.25, 0.25))
     assert thr[0].method == "thresholds" and any(
         masks.is_pruned(m) for m in masks.prunable_layers(thr[0].model).values()
