@@ -215,9 +215,8 @@ def latency(
         t0 = time.perf_counter()
         model(x)
         once = time.perf_counter() - t0
-        number = max(
-            1, round(min_run_time / (blocks * once))
-        )  # calls per block, so the blocks fill min_run_time
+        # calls per block, so that the blocks together fill min_run_time
+        number = max(1, round(min_run_time / (blocks * once)))
         times = []
         for _ in range(blocks):
             t0 = time.perf_counter()

@@ -82,7 +82,6 @@ def lr_factor(schedule: str, step: int, total: int, steps_per_epoch: int, milest
 
 
 @torch.no_grad()
-@torch.no_grad()
 def evaluate(model: nn.Module, X: torch.Tensor, y: torch.Tensor, batch_size: int = 512) -> dict:
     """Accuracy and mean cross-entropy of `model` on (X, y), in eval mode."""
     was_training = model.training
