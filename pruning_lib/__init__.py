@@ -9,17 +9,22 @@ import importlib
 __version__ = "0.1.0"
 _MODULES = {
     "cache",
-    "config",
+    "checks",
+    "compare",
     "data",
+    "dense",
+    "files",
     "inference",
     "masks",
+    "methods",
     "metrics",
     "models",
+    "paths",
     "plotting",
     "reference",
     "report",
+    "run",
     "train",
-    "methods",
 }
 _ALIASES = {"magnitude": "methods.magnitude"}
 __all__ = sorted(_MODULES | set(_ALIASES) | {"setup_run"})
@@ -27,7 +32,7 @@ __all__ = sorted(_MODULES | set(_ALIASES) | {"setup_run"})
 
 def __getattr__(name: str):
     if name == "setup_run":
-        return importlib.import_module(".config", __name__).setup_run
+        return importlib.import_module(".run", __name__).setup_run
     if name in _MODULES or name in _ALIASES:
         module = importlib.import_module(f".{_ALIASES.get(name, name)}", __name__)
         globals()[name] = module

@@ -1,7 +1,9 @@
 """Cache of trained models and finished runs, keyed by a hash of their configuration (OpenLTH-style).
 
-A payload is a dict of tensors, numbers, strings, lists and dicts, so it loads with `weights_only=True`.
-Writes go through a temporary file and a rename; a file that fails to load is reported, deleted and recomputed.
+One versioning scheme: the key hashes (CACHE_VERSION, kind, the kind's `version`, config). A module bumps the
+`version` it passes when a change to its code makes old results wrong. A payload is a dict of tensors,
+numbers, strings, lists and dicts, so it loads with `weights_only=True`. Writes are atomic; a file that fails
+to load is moved aside and recomputed, never trusted.
 """
 
 from __future__ import annotations
@@ -17,14 +19,19 @@ from typing import Any
 import numpy as np
 import torch
 
-from .config import cache_dir
+from .files import atomic_write
+from .paths import cache_dir
 
-CACHE_VERSION = 1  # bump when a change to the code makes old cached results wrong
+CACHE_VERSION = 2  # bump when a change to this module's format makes every cached file unreadable
 
 
-def config_key(config: dict) -> str:
-    """A stable 16-hex-digit key of a JSON-able config (independent of dict order)."""
-    text = json.dumps({"cache_version": CACHE_VERSION, **config}, sort_keys=True, default=str)
+def _header(kind: str, config: dict, version: int) -> dict:
+    return {"cache_version": CACHE_VERSION, "kind": kind, "version": int(version)}
+
+
+def config_key(kind: str, config: dict, version: int = 1) -> str:
+    """A stable 16-hex-digit key of (kind, version, a JSON-able config), independent of dict order."""
+    text = json.dumps({**_header(kind, config, version), "config": config}, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -49,29 +56,54 @@ def fingerprint(*objs: Any) -> str:
     return h.hexdigest()[:16]
 
 
-def cache_path(kind: str, config: dict) -> Path:
-    """Where the payload of (kind, config) lives: `<cache>/<kind>/<key>.pt`."""
-    return cache_dir() / kind / f"{config_key(config)}.pt"
+def cache_path(kind: str, config: dict, version: int = 1) -> Path:
+    """Where the payload of (kind, version, config) lives: `<cache>/<kind>/<key>.pt`."""
+    return cache_dir() / kind / f"{config_key(kind, config, version)}.pt"
 
 
-def load(kind: str, config: dict) -> dict | None:
-    """The cached payload, or None when absent or corrupt (a corrupt file is deleted with a warning)."""
-    path = cache_path(kind, config)
-    if not path.is_file():
-        return None
+def _identity(path: Path):
     try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-        if not isinstance(payload, dict) or payload.get("config") != json.loads(
-            json.dumps(config, default=str)
-        ):
-            raise ValueError("payload does not belong to this config")
-        return payload
-    except Exception as e:  # any unreadable file is recomputed, never trusted
-        warnings.warn(
-            f"cache file {path} is unreadable ({type(e).__name__}: {e}); recomputing it", stacklevel=2
-        )
-        path.unlink(missing_ok=True)
+        st = os.stat(path)
+    except FileNotFoundError:
         return None
+    return (st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+def _read(path: Path, expected: dict) -> dict:
+    payload = torch.load(path, map_location="cpu", weights_only=True)
+    if not isinstance(payload, dict) or payload.get("config") != expected:
+        raise ValueError("payload does not belong to this config")
+    return payload
+
+
+def load(kind: str, config: dict, version: int = 1) -> dict | None:
+    """The cached payload, or None when absent or corrupt (a corrupt file is moved aside with a warning).
+
+    A file that another process replaced while this one read it is read again, never removed.
+    """
+    path = cache_path(kind, config, version)
+    expected = json.loads(json.dumps(config, default=str))
+    for _ in range(3):
+        before = _identity(path)
+        if before is None:
+            return None
+        try:
+            return _read(path, expected)
+        except Exception as e:  # any unreadable file is recomputed, never trusted
+            if _identity(path) != before:
+                continue  # replaced under us by a writer: read the new file
+            bad = path.with_name(f"{path.name}.{os.getpid()}.corrupt")
+            warnings.warn(
+                f"cache file {path} is unreadable ({type(e).__name__}: {e}); moved aside to {bad.name}, "
+                "recomputing it",
+                stacklevel=2,
+            )
+            try:
+                os.replace(path, bad)
+            except FileNotFoundError:
+                pass
+            return None
+    return None
 
 
 def plain(obj: Any) -> Any:
@@ -91,24 +123,21 @@ def plain(obj: Any) -> Any:
     raise TypeError(f"cannot cache a {type(obj).__name__}")
 
 
-def save(kind: str, config: dict, payload: dict) -> Path:
+def save(kind: str, config: dict, payload: dict, version: int = 1) -> Path:
     """Store `payload` (plus its config) atomically and return the path."""
-    path = cache_path(kind, config)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
+    path = cache_path(kind, config, version)
+    with atomic_write(path) as tmp:
         torch.save({**plain(payload), "config": json.loads(json.dumps(config, default=str))}, tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
     return path
 
 
-def cached(kind: str, config: dict, compute: Callable[[], dict[str, Any]]) -> tuple[dict, bool]:
-    """(payload, hit): the cached payload for config, or compute() stored on a miss."""
-    payload = load(kind, config)
+def cached(
+    kind: str, config: dict, compute: Callable[[], dict[str, Any]], version: int = 1
+) -> tuple[dict, bool]:
+    """(payload, hit): the cached payload for (kind, version, config), or compute() stored on a miss."""
+    payload = load(kind, config, version)
     if payload is not None:
         return payload, True
     payload = plain(compute())
-    save(kind, config, payload)
+    save(kind, config, payload, version)
     return payload, False

@@ -21,7 +21,8 @@ from urllib.error import URLError
 import numpy as np
 import torch
 
-from .config import atomic_write_text, data_dir
+from .files import write_text
+from .paths import data_dir
 
 # --- MNIST files and the offline fallback -------------------------------------------------------------
 
@@ -410,7 +411,7 @@ def main() -> None:
         stats = check_mnist(root)
     except MissingDataError as e:
         sys.exit(f"error: {e}")
-    atomic_write_text(root / "MNIST" / "checks.txt", f"{stats}\n")
+    write_text(root / "MNIST" / "checks.txt", f"{stats}\n")
     print(f"MNIST ready in {mnist_raw_dir(root)}: {stats}")
 
 

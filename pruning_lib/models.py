@@ -165,3 +165,13 @@ def build_model(name: str, **kwargs) -> nn.Module:
     if name not in MODELS:
         raise ValueError(f"model {name!r} is not one of {sorted(MODELS)}")
     return MODELS[name](**kwargs)
+
+
+def kaiming_init(model: nn.Module, seed: int) -> nn.Module:
+    """NNrelief's init: kaiming_normal_ on Linear/Conv2d weights (seeded), PyTorch default biases."""
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, nn.Linear | nn.Conv2d):
+                m.weight.copy_(nn.init.kaiming_normal_(torch.empty_like(m.weight, device="cpu"), generator=g))
+    return model

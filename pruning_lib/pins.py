@@ -11,7 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .config import ROOT, atomic_write_text
+from .files import write_text
+from .paths import ROOT
 
 LINUX_ONLY = re.compile(r"^(nvidia-|triton|cuda-)", re.I)
 PIN = re.compile(r"^\s*(?:-\s+)?([A-Za-z0-9_.\-]+)==([^\s;#]+)")
@@ -61,9 +62,9 @@ def read_pins(path: Path) -> dict[str, str]:
 def main() -> None:
     """Regenerate constraints.txt and environment.yml from the running environment."""
     pins = freeze()
-    atomic_write_text(ROOT / "constraints.txt", CONSTRAINTS_HEADER + "\n".join(pins) + "\n")
+    write_text(ROOT / "constraints.txt", CONSTRAINTS_HEADER + "\n".join(pins) + "\n")
     env = [f"      - {p}" + ('; sys_platform == "linux"' if LINUX_ONLY.match(p) else "") for p in pins]
-    atomic_write_text(ROOT / "environment.yml", ENV_HEADER + "\n".join(env) + "\n")
+    write_text(ROOT / "environment.yml", ENV_HEADER + "\n".join(env) + "\n")
     print(f"pinned {len(pins)} packages in constraints.txt and environment.yml")
 
 

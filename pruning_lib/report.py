@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from .config import ROOT, atomic_write_text
+from .files import write_text
+from .paths import ROOT
 
 START, END = "<!-- results:start -->", "<!-- results:end -->"
 NOTEBOOK_ORDER = ["basics", "gumbel", "thresholds", "relief", "neurons", "head_to_head"]
@@ -122,7 +123,7 @@ def update_readme(readme: Path | None = None, figures: Path | None = None) -> bo
         re.escape(START) + ".*?" + re.escape(END), lambda _: f"{START}\n{body}\n{END}", text, flags=re.S
     )
     if new != text:
-        atomic_write_text(readme, new)
+        write_text(readme, new)
     return new != text
 
 

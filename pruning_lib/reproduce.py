@@ -14,7 +14,8 @@ import sys
 import time
 from pathlib import Path
 
-from .config import PROFILES, ROOT, check_choice
+from .checks import PROFILES, check_choice
+from .paths import ROOT
 
 NOTEBOOKS = ROOT / "notebooks"
 BUILD = Path(os.environ.get("PRUNING_BUILD", ROOT / "build")) / "notebooks"

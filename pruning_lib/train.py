@@ -1,4 +1,4 @@
-"""Seeding, device choice, a plain training loop over in-memory batches, evaluation, cached dense references."""
+"""Seeding, device choice, progress bars, the one training loop over in-memory batches (with hooks), evaluation."""
 
 from __future__ import annotations
 
@@ -17,9 +17,7 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm import tqdm
 
-from . import cache
-from .data import Batches, mnist_splits
-from .models import build_model
+from .data import Batches
 
 
 def seed_everything(seed: int) -> None:
@@ -95,11 +93,6 @@ def evaluate(model: nn.Module, X: torch.Tensor, y: torch.Tensor, batch_size: int
         correct += (out.argmax(1) == yb).sum().item()
     model.train(was_training)
     return {"acc": correct / len(y), "loss": loss / len(y)}
-
-
-def accuracy(model: nn.Module, X: torch.Tensor, y: torch.Tensor) -> float:
-    """Top-1 accuracy of `model` on (X, y)."""
-    return evaluate(model, X, y)["acc"]
 
 
 def fit(
@@ -188,80 +181,3 @@ def fit(
     if keep_best and best_state is not None:
         model.load_state_dict(best_state)
     return pd.DataFrame(history)
-
-
-# --- canonical dense references, shared by every notebook ---------------------------------------------
-
-PROFILE_DATA = {  # MNIST sizes per profile: train (of the 55k), validation (of the 5k), test (of the 10k)
-    "smoke": {"n_train": 2000, "n_val": 500, "n_test": 1000},
-    "quick": {"n_train": None, "n_val": 5000, "n_test": None},
-    "paper": {"n_train": None, "n_val": 5000, "n_test": None},
-}
-DENSE_RECIPE = {
-    "opt": "sgd",
-    "lr": 0.05,
-    "momentum": 0.9,
-    "weight_decay": 5e-4,
-    "batch_size": 64,
-    "schedule": "cosine",
-}
-DENSE_EPOCHS = {
-    "lenet300": {"smoke": 1, "quick": 20, "paper": 60},
-    "lenet5": {"smoke": 1, "quick": 8, "paper": 30},
-}
-
-
-def profile_data(profile: str):
-    """The MNIST splits of a profile (smoke: small stratified subsets; quick/paper: 55k / 5k / 10k)."""
-    return mnist_splits(**PROFILE_DATA[profile])
-
-
-def reference_config(name: str, profile: str, seed: int = 0) -> dict:
-    """The canonical dense schedule of (model, profile, seed), which is also its cache key."""
-    if name not in DENSE_EPOCHS:
-        raise ValueError(f"no reference schedule for model {name!r}; choose one of {sorted(DENSE_EPOCHS)}")
-    if profile not in PROFILE_DATA:
-        raise ValueError(f"profile={profile!r} is not one of {sorted(PROFILE_DATA)}")
-    return {
-        "model": name,
-        "dataset": "mnist",
-        "data": PROFILE_DATA[profile],
-        "split_seed": 0,
-        "epochs": DENSE_EPOCHS[name][profile],
-        **DENSE_RECIPE,
-        "seed": seed,
-    }
-
-
-def reference_model(name: str, profile: str, seed: int = 0, device: str | torch.device = "cpu"):
-    """(model, info): the canonical dense model, trained once per (model, profile, seed) and then cached."""
-    cfg = reference_config(name, profile, seed)
-
-    def train_it() -> dict:
-        splits = profile_data(profile)
-        seed_everything(seed)
-        model = build_model(name).to(device)
-        t0 = time.perf_counter()
-        hist = fit(
-            model,
-            splits.train,
-            epochs=cfg["epochs"],
-            seed=seed,
-            val=splits.val,
-            desc=f"dense {name}",
-            **DENSE_RECIPE,
-        )
-        seconds = time.perf_counter() - t0
-        info = {
-            "test_acc": evaluate(model, *splits.test)["acc"],
-            "val_acc": hist["val_acc"].iloc[-1],
-            "train_seconds": seconds,
-            "epoch_seconds": seconds / cfg["epochs"],
-            "history": hist.to_dict("list"),
-        }
-        return {"state": {k: v.cpu() for k, v in model.state_dict().items()}, "info": info}
-
-    payload, hit = cache.cached("dense", cfg, train_it)
-    model = build_model(name)
-    model.load_state_dict(payload["state"])
-    return model.to(device), {**payload["info"], "cache_hit": hit, "config": cfg}

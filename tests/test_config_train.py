@@ -8,17 +8,18 @@ import torch
 from conftest import mnist_or_skip
 from torch import nn
 
-from pruning_lib import config, train
+from pruning_lib import checks, dense, paths, train
+from pruning_lib import run as runlayer
 
 TABLE = {"smoke": {"epochs": 1}, "quick": {"epochs": 4}, "paper": {"epochs": 30}}
 
 
 def test_unknown_profile_names_the_choices():
     with pytest.raises(ValueError, match="'smoke', 'quick', 'paper'"):
-        config.resolve_profile("fast", TABLE)
+        checks.resolve_profile("fast", TABLE)
     with pytest.raises(ValueError, match="inconsistent"):
-        config.resolve_profile("quick", {**TABLE, "paper": {"epochs": 1, "lr": 2}})
-    assert config.resolve_profile("quick", TABLE) == {"epochs": 4}
+        checks.resolve_profile("quick", {**TABLE, "paper": {"epochs": 1, "lr": 2}})
+    assert checks.resolve_profile("quick", TABLE) == {"epochs": 4}
 
 
 @pytest.mark.parametrize(
@@ -27,7 +28,7 @@ def test_unknown_profile_names_the_choices():
 )
 def test_setup_run_rejects_bad_parameters(kwargs, match):
     with pytest.raises(ValueError, match=match):
-        config.setup_run("t", "smoke", TABLE, **kwargs)
+        runlayer.setup_run("t", "smoke", TABLE, **kwargs)
 
 
 def test_unavailable_device_is_refused():
@@ -38,18 +39,19 @@ def test_unavailable_device_is_refused():
 
 
 def test_check_helpers():
-    assert config.check_range("lam", 0.5, 0, 1) == 0.5
+    assert checks.check_range("lam", 0.5, 0, 1) == 0.5
     with pytest.raises(ValueError, match=r"\[0, 1\]"):
-        config.check_range("lam", 2, 0, 1)
+        checks.check_range("lam", 2, 0, 1)
     with pytest.raises(ValueError, match="integer"):
-        config.check_range("n", 2.0, integer=True)
+        checks.check_range("n", 2.0, integer=True)
     with pytest.raises(ValueError, match="'a', 'b'"):
-        config.check_choice("reg", "c", ("a", "b"))
+        checks.check_choice("reg", "c", ("a", "b"))
 
 
 def test_smoke_run_writes_under_build_atomically(tmp_path):
-    run = config.setup_run("unit", "smoke", TABLE, seed=3)
-    assert run.out_dir == tmp_path / "build" / "smoke" / "unit" and run["epochs"] == 1
+    run = runlayer.setup_run("unit", "smoke", TABLE, seed=3)
+    assert run.final_dir == tmp_path / "build" / "smoke" / "unit" and run["epochs"] == 1
+    assert not run.final_dir.exists()  # outputs are staged until the run has finished
     with run.timed("step"):
         pass
     path = run.write_results(
@@ -60,7 +62,7 @@ def test_smoke_run_writes_under_build_atomically(tmp_path):
     assert doc["c"] is None and doc["n"] == [None]  # JSON has no infinities
     assert set(doc["timings_s"]) == {"step", "total"} and "torch" in doc["versions"]
     assert [p.name for p in path.parent.iterdir()] == ["results.json"]
-    assert config.output_dir("unit", "quick") == config.ROOT / "figures" / "unit"
+    assert paths.output_dir("unit", "quick") == paths.ROOT / "figures" / "unit"
 
 
 def test_lr_schedules():
@@ -91,7 +93,7 @@ def test_fit_learns_is_deterministic_and_handles_fractional_epochs():
 
     net, hist = run(0)
     assert isinstance(hist, pd.DataFrame) and hist["step"].tolist() == [10, 20, 25]
-    assert train.accuracy(net, X, y) > 0.95
+    assert train.evaluate(net, X, y)["acc"] > 0.95
     net2, _ = run(0)
     assert all(torch.equal(a, b) for a, b in zip(net.state_dict().values(), net2.state_dict().values()))
     net3, _ = run(1)
@@ -115,22 +117,22 @@ def test_keep_best_restores_the_best_validation_epoch():
         keep_best=True,
         progress_bar=False,
     )
-    assert train.accuracy(net, X, y) == hist["val_acc"].max()
+    assert train.evaluate(net, X, y)["acc"] == hist["val_acc"].max()
 
 
 def test_reference_model_is_trained_once_then_cached():
     mnist_or_skip()
-    m1, info1 = train.reference_model("lenet300", "smoke", seed=0)
-    m2, info2 = train.reference_model("lenet300", "smoke", seed=0)
+    m1, info1 = dense.reference_model("lenet300", "smoke", seed=0)
+    m2, info2 = dense.reference_model("lenet300", "smoke", seed=0)
     assert (info1["cache_hit"], info2["cache_hit"]) == (False, True)
     assert info1["test_acc"] == info2["test_acc"] > 0.5
     assert torch.equal(m1.fc1.weight, m2.fc1.weight)
     assert (
-        train.reference_config("lenet5", "quick")["epochs"]
-        != train.reference_config("lenet5", "paper")["epochs"]
+        dense.reference_config("lenet5", "quick")["epochs"]
+        != dense.reference_config("lenet5", "paper")["epochs"]
     )
     with pytest.raises(ValueError, match="lenet300"):
-        train.reference_config("vgg", "quick")
+        dense.reference_config("vgg", "quick")
 
 
 def test_fit_takes_another_loss():

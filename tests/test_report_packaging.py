@@ -6,7 +6,7 @@ import tomllib
 import nbformat
 import pytest
 
-from pruning_lib import config, pins, report, reproduce
+from pruning_lib import paths, pins, report, reproduce
 from pruning_lib.models import LeNet5, LeNet300100
 from pruning_lib.reference import han_layer_keep, han_rebuilt_count, han_table
 
@@ -64,10 +64,10 @@ def test_han_tables_rebuild_the_published_totals():
 
 
 def test_environment_yml_has_the_same_pins_as_constraints():
-    c = pins.read_pins(config.ROOT / "constraints.txt")
-    assert c == pins.read_pins(config.ROOT / "environment.yml")
+    c = pins.read_pins(paths.ROOT / "constraints.txt")
+    assert c == pins.read_pins(paths.ROOT / "environment.yml")
     assert c["torch"] == "2.14.1" and c["torchvision"] == "0.29.2"
-    deps = tomllib.loads((config.ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    deps = tomllib.loads((paths.ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
     names = {d.split("==")[0].lower() for d in deps}
     assert names <= set(c), names - set(c)
 

@@ -19,7 +19,7 @@ Entry points for other notebooks: `prune_lenet300(lam, train, epochs=..., test=.
 LeNet-300-100 from scratch and returns (an ordinary LeNet300100 with prune masks M*, per-epoch history);
 `cached_lenet300(lam, profile, epochs=..., seed=2050)` does the same on the suite's MNIST split of `profile`,
 cached under cache/gumbel-mnist/ (notebook 01's quick runs use epochs=10, seed=2050 and the defaults), and
-`magnitude_at(dense, kept, train, test)` is the magnitude baseline at the same size. The knob is `lam`.
+`pl.magnitude.magnitude_at(dense, kept, train, test)` is the magnitude baseline at the same size. The knob is `lam`.
 """
 
 from __future__ import annotations
@@ -36,12 +36,13 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils import parametrize
 
-from ..config import check_choice, check_range
+from ..checks import check_choice, check_range
 from ..data import Batches, gumbel_toy
 from ..masks import apply_masks, export_state, load_state
-from ..methods.magnitude import global_magnitude_masks
+from .magnitude import global_magnitude_masks, magnitude_at  # noqa: F401 (magnitude_at re-exported)
 from ..models import MLP, LeNet300100, build_model
-from ..train import evaluate, fit, profile_data, progress, reference_config
+from ..dense import profile_data, reference_config
+from ..train import evaluate, fit, progress
 
 MODES = ("sample", "argmax", "dense")
 INITS = ("torch", "authors")
@@ -631,34 +632,6 @@ def epoch_seconds(
 def _sync(device: torch.device) -> None:
     if device.type == "cuda":
         torch.cuda.synchronize(device)
-
-
-# --- the magnitude baseline at the same kept count ----------------------------------------------------
-
-
-def magnitude_at(
-    dense: nn.Module, kept: int, train, test, *, epochs: float = 1, lr: float = 1e-3, seed: int = 0
-):
-    """Global magnitude pruning of a copy of `dense` to exactly `kept` weights, then Adam fine-tuning, mask fixed.
-
-    Returns (model, {kept, acc_pruned, acc_finetuned}).
-    """
-    model = apply_masks(copy.deepcopy(dense), global_magnitude_masks(dense, int(kept)))
-    row = {"kept": int(kept), "acc_pruned": evaluate(model, *test)["acc"]}
-    fit(
-        model,
-        train,
-        epochs=epochs,
-        batch_size=128,
-        opt="adam",
-        lr=lr,
-        weight_decay=0.0,
-        schedule="constant",
-        seed=seed,
-        progress_bar=False,
-    )
-    row["acc_finetuned"] = evaluate(model, *test)["acc"]
-    return model, row
 
 
 # --- the authors' toy task -------------------------------------------------------------------------------

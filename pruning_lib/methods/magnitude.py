@@ -13,7 +13,7 @@ import pandas as pd
 import torch
 from torch import nn
 
-from ..masks import apply_masks, masked_copy, prunable_layers
+from ..masks import apply_masks, clone, masked_copy, prunable_layers
 from ..metrics import counts
 from ..reference import han_layer_keep
 from ..train import evaluate, fit, progress
@@ -196,3 +196,31 @@ def _layer_pcts(model: nn.Module) -> dict[str, float]:
     }
     out["weights_pct"] = counts(model)["weights_pct"]
     return out
+
+
+# --- the magnitude baseline at the same kept count ----------------------------------------------------
+
+
+def magnitude_at(
+    dense: nn.Module, kept: int, train, test, *, epochs: float = 1, lr: float = 1e-3, seed: int = 0
+):
+    """Global magnitude pruning of a copy of `dense` to exactly `kept` weights, then Adam fine-tuning, mask fixed.
+
+    Returns (model, {kept, acc_pruned, acc_finetuned}).
+    """
+    model = apply_masks(clone(dense), global_magnitude_masks(dense, int(kept)))
+    row = {"kept": int(kept), "acc_pruned": evaluate(model, *test)["acc"]}
+    fit(
+        model,
+        train,
+        epochs=epochs,
+        batch_size=128,
+        opt="adam",
+        lr=lr,
+        weight_decay=0.0,
+        schedule="constant",
+        seed=seed,
+        progress_bar=False,
+    )
+    row["acc_finetuned"] = evaluate(model, *test)["acc"]
+    return model, row

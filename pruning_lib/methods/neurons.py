@@ -38,7 +38,7 @@ import pandas as pd
 import torch
 from torch import nn
 
-from ..config import check_choice
+from ..checks import check_choice
 from ..data import Batches
 from ..masks import apply_masks, prunable_layers
 from ..train import fit, progress

@@ -841,7 +841,7 @@ def cifar10_dir(root=None):
     """Where torchvision keeps CIFAR-10: `<data>/cifar-10-batches-py`."""
     from pathlib import Path
 
-    from ..config import data_dir
+    from ..paths import data_dir
 
     return Path(root or data_dir()) / "cifar-10-batches-py"
 

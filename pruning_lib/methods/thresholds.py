@@ -25,16 +25,8 @@ from ..data import Batches
 from ..masks import apply_masks, export_state, load_state, prunable_layers
 from ..metrics import counts, layer_table
 from ..models import build_model
-from ..train import (
-    DENSE_RECIPE,
-    evaluate,
-    fit,
-    lr_factor,
-    profile_data,
-    progress,
-    reference_model,
-    seed_everything,
-)
+from ..dense import DENSE_RECIPE, profile_data, reference_model
+from ..train import evaluate, fit, lr_factor, progress, seed_everything
 
 VERSION = 1  # bump when a change to this module alters results (it is part of every cache key)
 REGULARIZERS = ("l0", "thr_exp", "thr_log", "band_l1", "none")

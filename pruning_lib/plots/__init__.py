@@ -1,0 +1,1 @@
+"""One plotting module per notebook, for figures that take more than a few lines (the notebooks call them)."""
