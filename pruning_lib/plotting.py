@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 import seaborn as sns
+
+from .files import atomic_write
 
 _PALETTE = sns.color_palette("colorblind")
 
@@ -68,15 +69,9 @@ def label(method: str) -> str:
 
 def save_figure(fig, path: Path) -> Path:
     """Save `fig` as PNG through a temporary file and a rename; returns the path."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.png")
-    try:
+    with atomic_write(path) as tmp:
         fig.savefig(tmp, format="png")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
+    return Path(path)
 
 
 def compression_axis(ax, axis: str = "x") -> None:

@@ -1,24 +1,31 @@
 """`python -m pruning_lib.reproduce`: run the notebooks with Papermill, then rebuild the README results table.
 
-quick and paper runs replace the notebooks in place (only once a run has finished: a failed or interrupted run
-leaves the committed notebook untouched and its partial output under build/notebooks/); smoke runs go to
-build/notebooks/ only. Papermill's injected-parameters cell is tagged `nbval-skip`, so that nbval, which runs
-the stored notebook under PRUNING_PROFILE=smoke, is not overridden by the profile the notebook was run with.
+quick and paper runs replace the notebooks in place, only once a run has finished: a failed or interrupted run
+leaves the committed notebook (and, through the run layer's staging, its figures) untouched, and its partial
+output under build/notebooks/. smoke runs go to build/notebooks/ only. Parameter names are checked against the
+notebook's parameters cell before anything runs. Papermill's injected-parameters cell is tagged `nbval-skip`, so
+that nbval, which runs the stored notebook under PRUNING_PROFILE=smoke, is not overridden by the profile the
+notebook was run with.
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
+import difflib
 import os
 import sys
 import time
 from pathlib import Path
 
+import nbformat
+
 from .checks import PROFILES, check_choice
-from .paths import ROOT
+from .files import temp_path
+from .paths import ROOT, build_dir, relpath
+from .report import update_readme
 
 NOTEBOOKS = ROOT / "notebooks"
-BUILD = Path(os.environ.get("PRUNING_BUILD", ROOT / "build")) / "notebooks"
 
 
 def select_notebooks(which: str | None = None) -> list[Path]:
@@ -31,10 +38,47 @@ def select_notebooks(which: str | None = None) -> list[Path]:
     return chosen
 
 
+def notebook_parameters(nb: Path) -> list[str]:
+    """The names assigned in the notebook's cell tagged `parameters`."""
+    cells = nbformat.read(nb, as_version=4).cells
+    src = next((c.source for c in cells if "parameters" in c.metadata.get("tags", [])), None)
+    if src is None:
+        raise ValueError(f"{nb.name} has no cell tagged 'parameters'")
+    tree = ast.parse(src)
+    return [
+        t.id
+        for node in tree.body
+        if isinstance(node, ast.Assign)
+        for t in node.targets
+        if isinstance(t, ast.Name)
+    ]
+
+
+def check_parameters(nb: Path, params: dict) -> None:
+    """Raise ValueError naming each parameter the notebook does not have (with the closest valid name)."""
+    known = notebook_parameters(nb)
+    bad = [k for k in params if k not in known]
+    if bad:
+        hints = [
+            f"{k!r}" + (f" (did you mean {m[0]!r}?)" if (m := difflib.get_close_matches(k, known, 1)) else "")
+            for k in bad
+        ]
+        raise ValueError(f"{nb.name} has no parameter {', '.join(hints)}; its parameters: {', '.join(known)}")
+
+
+def parse_param(text: str) -> tuple[str, object]:
+    """'name=value' -> (name, value), the value read as a Python literal when it is one (else a string)."""
+    name, sep, value = text.partition("=")
+    if not sep or not name.isidentifier():
+        raise ValueError(f"--param {text!r}: write it as name=value")
+    try:
+        return name, ast.literal_eval(value)
+    except (ValueError, SyntaxError):
+        return name, value
+
+
 def tag_injected_cell(path: Path) -> None:
     """Add the `nbval-skip` tag to Papermill's injected-parameters cell."""
-    import nbformat
-
     nb = nbformat.read(path, as_version=4)
     for cell in nb.cells:
         tags = cell.metadata.setdefault("tags", [])
@@ -43,30 +87,33 @@ def tag_injected_cell(path: Path) -> None:
     nbformat.write(nb, path)
 
 
-def run_notebook(nb: Path, profile: str) -> float:
+def run_notebook(nb: Path, profile: str, params: dict | None = None) -> float:
     """Execute one notebook with Papermill; replace it (or write build/ for smoke) only on success."""
     import papermill
 
-    BUILD.mkdir(parents=True, exist_ok=True)
-    tmp = BUILD / f"{nb.stem}.running.ipynb"
-    final = nb if profile != "smoke" else BUILD / nb.name
+    out = build_dir() / "notebooks"
+    out.mkdir(parents=True, exist_ok=True)
+    tmp = temp_path(out / nb.stem, ".running.ipynb")  # unique per process: concurrent runs never share it
+    failed = out / f"{nb.stem}.failed.ipynb"
+    final = nb if profile != "smoke" else out / nb.name
     t0 = time.perf_counter()
     try:
         papermill.execute_notebook(
             str(nb),
             str(tmp),
-            parameters={"profile": profile},
+            parameters={"profile": profile, **(params or {})},
             cwd=str(nb.parent),
             kernel_name="python3",
-            progress_bar=True,
+            progress_bar=sys.stderr.isatty(),
             request_save_on_cell_execute=True,
         )
+        tag_injected_cell(tmp)
+        os.replace(tmp, final)
     except BaseException:
         if tmp.exists():
-            os.replace(tmp, BUILD / f"{nb.stem}.failed.ipynb")
+            os.replace(tmp, failed)
         raise
-    tag_injected_cell(tmp)
-    os.replace(tmp, final)
+    failed.unlink(missing_ok=True)  # a stale failure goes once the rerun succeeds
     return time.perf_counter() - t0
 
 
@@ -75,31 +122,48 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--profile", default="quick")
     ap.add_argument("--notebook", default=None, help="run only notebooks whose name starts with this")
+    ap.add_argument(
+        "--param", action="append", default=[], help="name=value, a notebook parameter (repeatable)"
+    )
     args = ap.parse_args(argv)
     try:
         check_choice("profile", args.profile, PROFILES)
         chosen = select_notebooks(args.notebook)
+        params = dict(parse_param(p) for p in args.param)
+        for nb in chosen:
+            check_parameters(nb, params)
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     failed, times = [], {}
-    for nb in chosen:
-        print(f"==> {nb.name} (profile {args.profile})", flush=True)
-        try:
-            times[nb.name] = run_notebook(nb, args.profile)
-            print(f"    done in {times[nb.name]:.0f} s", flush=True)
-        except Exception as e:  # keep going; report every failure at the end
-            failed.append(nb.name)
-            print(
-                f"    FAILED: {type(e).__name__}: {str(e).strip().splitlines()[-1] if str(e).strip() else ''}\n"
-                f"    partial output: {BUILD / (nb.stem + '.failed.ipynb')}",
-                file=sys.stderr,
-                flush=True,
-            )
-    if args.profile != "smoke":
-        from .report import update_readme
-
-        update_readme()
+    try:
+        for nb in chosen:
+            print(f"==> {nb.name} (profile {args.profile})", flush=True)
+            try:
+                times[nb.name] = run_notebook(nb, args.profile, params)
+                print(f"    done in {times[nb.name]:.0f} s", flush=True)
+            except KeyboardInterrupt:
+                raise
+            except Exception as e:  # keep going; report every failure at the end
+                failed.append(nb.name)
+                last = str(e).strip().splitlines()[-1] if str(e).strip() else ""
+                print(
+                    f"    FAILED: {type(e).__name__}: {last}\n"
+                    f"    partial output: {relpath(build_dir() / 'notebooks' / (nb.stem + '.failed.ipynb'))}",
+                    file=sys.stderr,
+                    flush=True,
+                )
+    except KeyboardInterrupt:
+        kept = ", ".join(times) or "none"
+        print(
+            f"\ninterrupted: finished notebooks kept ({kept}); the interrupted one's notebook and figures are "
+            "unchanged; finished experiments stay in cache/, so a rerun resumes from there",
+            file=sys.stderr,
+        )
+        return 130
+    finally:
+        if args.profile != "smoke" and times:
+            update_readme()
     for name, secs in times.items():
         print(f"{name:45s} {secs:7.0f} s")
     if failed:

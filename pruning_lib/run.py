@@ -140,7 +140,9 @@ class Run:
         """Check the named figures exist, write results.json, then publish the outputs; returns results.json."""
         missing = sorted(f for f in figures if not (self.out_dir / f"{f}.png").is_file())
         if missing:
-            raise RuntimeError(f"figures not written: {missing}; the outputs in {relpath(self.final_dir)} are kept")
+            raise RuntimeError(
+                f"figures not written: {missing}; the outputs in {relpath(self.final_dir)} are kept"
+            )
         self.timings["total"] = round(time.perf_counter() - self.started, 2)
         doc = {
             "slug": self.slug,
@@ -191,5 +193,7 @@ def setup_run(
         final_dir=final,
         params={"profile": profile, "seed": seed, "device": device, **dict(params or {})},
     )
-    print(f"{slug}: profile={profile} seed={seed} device={dev} -> outputs in {relpath(final)}", file=sys.stdout)
+    print(
+        f"{slug}: profile={profile} seed={seed} device={dev} -> outputs in {relpath(final)}", file=sys.stdout
+    )
     return run

@@ -7,11 +7,16 @@ import torch
 from pruning_lib import cache
 
 
+PINNED = "8d04e3c56bf659af"
+
+
 def test_keys_are_stable_and_order_independent():
-    a = cache.config_key({"model": "lenet300", "epochs": 20, "lr": 0.05})
-    b = cache.config_key({"lr": 0.05, "epochs": 20, "model": "lenet300"})
-    assert a == b == "ef5cc497ce0b482e"  # pinned: a changed key silently orphans every cache
-    assert cache.config_key({"model": "lenet300", "epochs": 21, "lr": 0.05}) != a
+    a = cache.config_key("dense", {"model": "lenet300", "epochs": 20, "lr": 0.05})
+    b = cache.config_key("dense", {"lr": 0.05, "epochs": 20, "model": "lenet300"})
+    assert a == b == PINNED  # pinned: a changed key silently orphans every cache
+    assert cache.config_key("dense", {"model": "lenet300", "epochs": 21, "lr": 0.05}) != a
+    assert cache.config_key("dense", {"model": "lenet300", "epochs": 20, "lr": 0.05}, version=2) != a
+    assert cache.config_key("other", {"model": "lenet300", "epochs": 20, "lr": 0.05}) != a
 
 
 def test_cached_computes_once():
@@ -63,3 +68,32 @@ def test_fingerprint_ties_keys_to_inputs():
     assert cache.fingerprint(net, (a, b)) != key
     with pytest.raises(TypeError, match="fingerprint"):
         cache.fingerprint("text")
+
+
+def test_corrupt_file_is_moved_aside_not_deleted():
+    cfg = {"x": 5}
+    cache.save("t", cfg, {"v": 1})
+    path = cache.cache_path("t", cfg)
+    path.write_bytes(b"garbage")
+    with pytest.warns(UserWarning, match="moved aside"):
+        assert cache.load("t", cfg) is None
+    assert not path.exists() and len(list(path.parent.glob("*.corrupt"))) == 1
+
+
+def test_load_never_removes_a_file_another_process_just_replaced(monkeypatch):
+    cfg = {"x": 6}
+    cache.save("t", cfg, {"v": 1})
+    path = cache.cache_path("t", cfg)
+    path.write_bytes(b"half-written by a crashed run")
+    real_read, calls = cache._read, []
+
+    def read_while_another_process_writes(p, expected):
+        calls.append(p)
+        if len(calls) == 1:  # another job finishes its atomic write between our stat and our read
+            cache.save("t", cfg, {"v": 7})
+            raise EOFError("truncated")
+        return real_read(p, expected)
+
+    monkeypatch.setattr(cache, "_read", read_while_another_process_writes)
+    assert cache.load("t", cfg)["v"] == 7
+    assert path.is_file() and not list(path.parent.glob("*.corrupt"))
