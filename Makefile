@@ -11,7 +11,7 @@ PARAMS   ?=
 STAMP    := $(VENV)/.setup-stamp
 export PYTHONUNBUFFERED := 1
 
-.PHONY: help setup data reproduce test unit nbval lint lab readme constraints clean distclean
+.PHONY: help setup data reproduce test unit nbval lint pairs sync lab readme constraints clean distclean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -38,9 +38,20 @@ nbval: setup data  ## execute every notebook in the smoke profile under nbval (w
 	PRUNING_PROFILE=smoke $(PY) -m pytest --nbval-lax --nbval-current-env --nbval-cell-timeout=600 \
 		-p no:cacheprovider notebooks/
 
-lint: setup  ## ruff on the library, the tests and the notebooks
+lint: setup pairs  ## ruff on the library, the tests and the notebooks; notebooks in sync with their .py twins
 	$(PY) -m ruff check pruning_lib tests notebooks
 	$(PY) -m ruff format --check pruning_lib tests
+
+pairs: setup  ## fail when a notebook and its py:percent twin (notebooks/*.py) differ
+	@for nb in notebooks/*.ipynb; do \
+	  twin="$${nb%.ipynb}.py"; check="notebooks/.$$(basename "$$twin").$$$$.check.py"; \
+	  $(VENV)/bin/jupytext --quiet --to py:percent -o "$$check" "$$nb"; \
+	  if cmp -s "$$check" "$$twin"; then rm -f "$$check"; else rm -f "$$check"; \
+	    echo "$$twin is out of sync with $$nb: run 'make sync'" >&2; exit 1; fi; \
+	done
+
+sync: setup  ## bring each notebook and its py:percent twin in line (the newer one wins)
+	$(VENV)/bin/jupytext --quiet --sync notebooks/*.ipynb
 
 lab: setup data  ## open the notebooks in JupyterLab
 	$(PY) -m jupyter lab notebooks/

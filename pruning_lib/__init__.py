@@ -20,6 +20,7 @@ _MODULES = {
     "metrics",
     "models",
     "paths",
+    "plots",
     "plotting",
     "reference",
     "report",

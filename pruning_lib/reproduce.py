@@ -14,6 +14,7 @@ import argparse
 import ast
 import difflib
 import os
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -87,6 +88,12 @@ def tag_injected_cell(path: Path) -> None:
     nbformat.write(nb, path)
 
 
+def write_twin(nb: Path) -> Path:
+    """Rewrite the notebook's py:percent twin (`<name>.py`, kept in sync for readable diffs) with jupytext."""
+    subprocess.run([sys.executable, "-m", "jupytext", "--quiet", "--to", "py:percent", str(nb)], check=True)
+    return nb.with_suffix(".py")
+
+
 def run_notebook(nb: Path, profile: str, params: dict | None = None) -> float:
     """Execute one notebook with Papermill; replace it (or write build/ for smoke) only on success."""
     import papermill
@@ -109,6 +116,8 @@ def run_notebook(nb: Path, profile: str, params: dict | None = None) -> float:
         )
         tag_injected_cell(tmp)
         os.replace(tmp, final)
+        if final == nb:
+            write_twin(nb)
     except BaseException:
         if tmp.exists():
             os.replace(tmp, failed)

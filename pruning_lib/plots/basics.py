@@ -1,0 +1,117 @@
+"""Figures of notebook 00 (pruning basics): one-shot curves, Han's per-layer result, histograms, first layer."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+
+from ..masks import prunable_layers
+from ..plotting import color, compression_axis, label, percent_log_axis
+
+
+def oneshot_figure(oneshot, dense_acc: float, profile: str):
+    """Test accuracy of one-shot pruning (no retraining) against compression, one line per method."""
+    fig, ax = plt.subplots(figsize=(6.4, 4))
+    for method, df in oneshot.groupby("method", sort=False):
+        ax.plot(
+            df["compression_weights"], 100 * df["test_acc"], "o-", color=color(method), label=label(method)
+        )
+    ax.axhline(100 * dense_acc, color=color("dense"), ls="--", lw=1, label="dense")
+    ax.axhline(10, color="0.6", ls=":", lw=1, label="chance (10%)")
+    compression_axis(ax)
+    ax.set_xlabel("compression (total / nonzero weights, log scale)")
+    ax.set_ylabel("test accuracy (%)")
+    ax.set_title(f"One-shot pruning of LeNet-300-100, no retraining ({profile})")
+    ax.legend(loc="lower left")
+    return fig
+
+
+def _per_layer_bars(ax, per_layer) -> None:
+    layers = list(per_layer.index)
+    x = np.arange(len(layers))
+    ax.bar(
+        x - 0.2, per_layer["Han 2015: weights left %"], 0.4, color="0.75", label="Han et al. 2015 (Table 2)"
+    )
+    ax.bar(x + 0.2, per_layer["reproduced: weights left %"], 0.4, color=color("han"), label="reproduced")
+    for xi, v in zip(x + 0.2, per_layer["reproduced: weights left %"]):
+        ax.text(xi, v + 0.5, f"{v:.1f}", ha="center", fontsize=8)
+    ax.set_xticks(x, layers)
+    ax.set_ylabel("weights left (%)")
+    ax.set_title("Per-layer weights left after pruning")
+    ax.legend()
+
+
+def _iterations(ax2, han_hist, dense_acc: float) -> None:
+    k = han_hist["iteration"]
+    ax2.plot(k, han_hist["weights_pct"], "o-", color=color("han"), label="weights left")
+    percent_log_axis(ax2)
+    ax2.set_yticks([1, 2, 5, 10, 20, 50, 100])
+    ax2.set_ylim(0.8 * han_hist["weights_pct"].min(), 110)
+    ax2.set_xlabel("iteration")
+    ax2.set_ylabel("weights left (log scale)", color=color("han"))
+    ax3 = ax2.twinx()
+    ax3.plot(k, 100 * han_hist["test_acc_pruned"], "v--", color="0.4", label="test acc. after pruning")
+    ax3.plot(k, 100 * han_hist["test_acc_retrained"], "s-", color="k", label="test acc. after retraining")
+    ax3.axhline(100 * dense_acc, color="k", ls=":", lw=1, label="dense test acc.")
+    ax3.set_ylabel("test accuracy (%)")
+    ax3.grid(False)
+    ax2.set_title("Prune, then retrain, K times")
+    lines = ax2.get_legend_handles_labels()[0] + ax3.get_legend_handles_labels()[0]
+    ax3.legend(lines, [h.get_label() for h in lines], loc="lower left", fontsize=8)
+
+
+def han_figure(per_layer, han_hist, dense_acc: float):
+    """Left: weights left per layer, Han's table next to ours; right: the prune-retrain iterations."""
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(11, 4), gridspec_kw={"width_ratios": [1.1, 1]})
+    _per_layer_bars(ax, per_layer)
+    _iterations(ax2, han_hist, dense_acc)
+    return fig
+
+
+def weight_histograms(dense, pruned):
+    """Per layer: the dense weights and the weights kept after pruning and retraining (log counts)."""
+    fig, axes = plt.subplots(1, 3, figsize=(12, 3.2))
+    dense_layers = prunable_layers(dense)
+    for ax, (name, m) in zip(axes, prunable_layers(pruned).items()):
+        w_dense = dense_layers[name].weight.detach().cpu().flatten()
+        w_kept = m.weight.detach().cpu().flatten()
+        w_kept = w_kept[w_kept != 0]
+        bins = np.linspace(
+            float(min(w_dense.min(), w_kept.min())), float(max(w_dense.max(), w_kept.max())), 101
+        )
+        ax.hist(w_dense.numpy(), bins=bins, color="0.7", histtype="stepfilled", label="dense")
+        ax.hist(w_kept.numpy(), bins=bins, color=color("han"), alpha=0.8, histtype="stepfilled",
+                label="after pruning + retraining")  # fmt: skip
+        ax.set_yscale("log")
+        ax.set_title(f"{name}: {len(w_kept):,} of {len(w_dense):,} kept")
+        ax.set_xlabel("weight value")
+    axes[0].set_ylabel("count (log)")
+    axes[0].legend(fontsize=8)
+    return fig
+
+
+def first_layer_figure(dense, pruned, n_units: int = 6):
+    """The first-layer weights of the units that keep the most inputs, and how many units read each pixel."""
+    units = torch.argsort(pruned.fc1.weight.ne(0).sum(1), descending=True)[:n_units].tolist()
+    fig = plt.figure(figsize=(12, 4.2))
+    grid = fig.add_gridspec(2, n_units + 1, width_ratios=[1] * n_units + [1.5])
+    for col, u in enumerate(units):
+        for row, (model, name) in enumerate([(dense, "dense"), (pruned, "pruned")]):
+            ax = fig.add_subplot(grid[row, col])
+            w = model.fc1.weight.detach().cpu()[u].view(28, 28)
+            lim = float(w.abs().max()) or 1.0
+            ax.imshow(w, cmap="RdBu_r", vmin=-lim, vmax=lim)
+            ax.set_xticks([]), ax.set_yticks([])
+            if col == 0:
+                ax.set_ylabel(name)
+            if row == 0:
+                ax.set_title(f"unit {u}", fontsize=9)
+    ax = fig.add_subplot(grid[:, n_units])
+    reads = pruned.fc1.weight.detach().cpu().ne(0).sum(0).view(28, 28)
+    im = ax.imshow(reads, cmap="viridis")
+    ax.set_title("units reading each pixel", fontsize=9)
+    ax.set_xticks([]), ax.set_yticks([])
+    fig.colorbar(im, ax=ax, fraction=0.046)
+    fig.suptitle(f"First-layer weights (red +, blue −) of the {n_units} units that keep the most inputs")
+    return fig, int((reads == 0).sum())

@@ -1,0 +1,149 @@
+"""Figures of notebook 05 (head-to-head): accuracy vs compression, theoretical vs measured speedup, cost."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from ..plotting import color, compression_axis, label
+
+ORDER = ["gumbel", "thresholds", "relief", "neurons", "neurons_ft", "han", "magnitude_global", "random"]
+STYLE = {
+    "neurons_ft": dict(color=color("neurons"), ls="--", label="neuron removal (BF) + fine-tune"),
+    "magnitude_global": dict(label="global magnitude (one-shot)"),
+    "random": dict(label="random (one-shot)"),
+}
+MARK = {"dense with zeros": "s", "sparse CSR": "^", "compact": "o"}
+
+
+def style(method: str) -> dict:
+    """Colour, line style and label of a method in these figures."""
+    base = {
+        "color": color(method if method != "neurons_ft" else "neurons"),
+        "ls": "-",
+        "label": label(method),
+    }
+    return {**base, **STYLE.get(method, {})}
+
+
+def curve(df):
+    """Mean and range over seeds per knob value, sorted by compression."""
+    g = df.groupby("value").agg(
+        c=("compression_weights", "mean"),
+        acc=("test_acc", "mean"),
+        lo=("test_acc", "min"),
+        hi=("test_acc", "max"),
+        n=("seed", "nunique"),
+    )
+    return g.sort_values("c")
+
+
+def _tradeoff_axes(ax, df) -> None:
+    for method in ORDER:
+        sub = df[df["method"] == method]
+        if sub.empty:
+            continue
+        c, st = curve(sub), style(method)
+        ax.plot(c["c"], 100 * c["acc"], marker="o", ms=4, color=st["color"], ls=st["ls"], label=st["label"])
+        if c["n"].max() > 1:
+            ax.fill_between(c["c"], 100 * c["lo"], 100 * c["hi"], color=st["color"], alpha=0.15, lw=0)
+
+
+def tradeoff_figure(points, net: str, title: str, n_seeds: int, profile: str):
+    """Left: every operating point; right: zoomed to within 3 points of dense, where the methods differ."""
+    fig, axes = plt.subplots(1, 2, figsize=(13, 5.2))
+    df = points[points["network"] == net]
+    dense_acc = df[df["method"] == "dense"]["test_acc"].mean()
+    for ax in axes:
+        _tradeoff_axes(ax, df)
+        ax.axhline(100 * dense_acc, color=color("dense"), ls="--", lw=1, label="dense reference")
+        compression_axis(ax)
+        ax.set_xlim(1, 1024)
+        ax.set_xlabel("compression of the weights (total / nonzero, log scale)")
+    axes[0].set_ylim(max(0, 100 * df["test_acc"].min() - 2), 100)
+    axes[0].set_ylabel("test accuracy (%)")
+    axes[0].set_title("all operating points")
+    axes[1].set_ylim(100 * dense_acc - 3, 100 * dense_acc + 0.5)
+    axes[1].set_title("zoom: within 3 points of dense")
+    fig.suptitle(
+        f"{title}: accuracy vs compression, {profile} profile, {n_seeds} seed{'s' if n_seeds > 1 else ''}"
+        + (" (line: mean, band: min-max)" if n_seeds > 1 else "")
+    )
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=5, fontsize=8, bbox_to_anchor=(0.5, -0.08))
+    fig.tight_layout()
+    return fig
+
+
+def _theoretical(ax, df) -> None:
+    for method in ORDER:
+        sub = df[df["method"] == method]
+        if not sub.empty:
+            g = sub.groupby("value")[["compression_weights", "speedup_theoretical"]].mean()
+            g = g.sort_values("compression_weights")
+            st = style(method)
+            ax.plot(g["compression_weights"], g["speedup_theoretical"], marker="o", ms=3, color=st["color"],
+                    ls=st["ls"], label=st["label"])  # fmt: skip
+    ax.plot([1, 1024], [1, 1024], color="0.6", ls=":", lw=1, label="speedup = compression")
+    compression_axis(ax)
+    compression_axis(ax, "y")
+    ax.set_xlabel("compression of the weights")
+
+
+def _measured(ax, lat) -> None:
+    for _, row in lat.iterrows():
+        ax.scatter(row["compression_weights"], row["speedup_measured"], marker=MARK[row["representation"]],
+                   color=style(row["method"])["color"], s=40, edgecolor="k", lw=0.4)  # fmt: skip
+    ax.axhline(1, color=color("dense"), ls="--", lw=1)
+    compression_axis(ax)
+    compression_axis(ax, "y")
+    ax.set_xlabel("compression of the weights")
+    ax.set_ylabel("measured speedup over dense (same run)")
+
+
+def speedup_figure(points, latency, nets: dict, threads: int):
+    """Per network: the FLOP speedup each method promises, and the CPU speedup measured at batch 1 and 256."""
+    fig, axes = plt.subplots(2, 3, figsize=(15, 8.5), sharey="col")
+    for r, net in enumerate(nets):
+        ax = axes[r, 0]
+        _theoretical(ax, points[(points["network"] == net) & (points["method"] != "dense")])
+        ax.set_ylabel(f"{nets[net]}\ntheoretical speedup (dense / effective FLOPs)")
+        ax.set_title("theoretical" if r == 0 else "")
+        if r == 0:
+            ax.legend(fontsize=7, loc="upper left")
+        for c, b in enumerate((1, 256), start=1):
+            _measured(axes[r, c], latency[(latency["network"] == net) & (latency["batch"] == b)])
+            axes[r, c].set_title(f"measured on the CPU, batch {b}" if r == 0 else "")
+    handles = [
+        plt.Line2D([], [], marker=m, ls="", color="0.5", markeredgecolor="k", label=k)
+        for k, m in MARK.items()
+    ]
+    axes[0, 2].legend(handles=handles, fontsize=8, loc="upper left", title="representation", title_fontsize=8)
+    fig.suptitle(
+        f"Speedup: FLOPs promise vs CPU time ({threads} threads; colours as in the trade-off figures)"
+    )
+    fig.tight_layout()
+    return fig
+
+
+def cost_figure(points, nets: dict, seed: int, profile: str):
+    """Per network: the wall-clock cost of reaching each point, relative to one dense training."""
+    fig, axes = plt.subplots(1, 2, figsize=(13, 4.8), sharey=True)
+    for ax, net in zip(axes, nets):
+        df = points[(points["network"] == net) & (points["seed"] == seed)]
+        dense_s = df[df["method"] == "dense"]["seconds"].iloc[0]
+        for method in ORDER:
+            sub = df[df["method"] == method].sort_values("compression_weights")
+            if not sub.empty:
+                st = style(method)
+                ax.plot(sub["compression_weights"], np.maximum(sub["seconds"] / dense_s, 1e-4), marker="o", ms=4,
+                        color=st["color"], ls=st["ls"], label=st["label"])  # fmt: skip
+        ax.axhline(1, color=color("dense"), ls="--", lw=1, label="one dense training")
+        compression_axis(ax)
+        ax.set_yscale("log")
+        ax.set_xlabel("compression of the weights")
+        ax.set_title(f"{nets[net]} (seed {seed}; one dense training = {dense_s:.0f} s)")
+    axes[0].set_ylabel("cost to reach the point / cost of dense training")
+    axes[0].legend(fontsize=7, loc="lower right")
+    fig.suptitle(f"Cost of each method ({profile} profile)")
+    return fig
