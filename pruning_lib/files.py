@@ -50,7 +50,7 @@ def jsonable(obj: Any) -> Any:
         return obj if math.isfinite(obj) else None
     if isinstance(obj, dict):
         return {str(k): jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple | set):
+    if isinstance(obj, list | tuple | set | range):
         return [jsonable(v) for v in obj]
     if isinstance(obj, Path):
         return str(obj)
