@@ -117,7 +117,7 @@ ZHANG2023 = (
 )
 ZHANG2023_CLAIMS = {
     "mnist_params_pct": 0.15,  # abstract: "high accuracy" with 0.15% of the parameters; no accuracy number
-    "mnist_kept_max": 399,  # 0.15% of LeNet-300-100's 266,200 gated weights, rounded down (the spec's reading)
+    "mnist_kept_max": 399,  # 0.15% of LeNet-300-100's 266,200 gated weights, rounded down (our reading of the abstract)
     "toy_density_last": 0.1125,  # authors' tutorial notebook, committed output: last logged D_hat = 18/160
     "toy_edges": 18,  # edges of the authors' drawn toy graph: 10 in {x1,x2}->y1, 8 in {x3,x4}->y2
 }
@@ -139,7 +139,7 @@ DEKHOVICH2024 = (
     "relief: a pruning algorithm based on neural activity. Machine Learning 113(5):2597-2618, 2024. "
     "arXiv:2109.10795; code: github.com/adekhovich/NNrelief"
 )
-# The paper's LeNet and CIFAR tables are not available to this project (spec: [unknown]); its abstract claims
+# The paper's LeNet and CIFAR tables are not available to this project; its abstract claims
 # LeNet results "comparable to the state of the art". The project's targets are therefore set at Dynamic Network
 # Surgery's published LeNet results (all parameters remaining), tightened to the paper profile.
 GUO2016 = (
@@ -175,10 +175,10 @@ WOLFE2017_CLAIMS = {
     "mnist_100_almost_pct": 60,  # "almost 60%" of 784-100-10's neurons (text)
     "mnist_50x50_up_to_pct": 40,  # "up to 40%" of 784-50-50-10's neurons (text)
 }
-# Neurons removed before the curve degrades, read off the v1 figures (spec neurons.md section 3; Alg II unless
+# Neurons removed before the curve degrades, read off the paper's v1 figures (Sec. 5, Figs. 3-9; Alg. II unless
 # "single"). sse5: first point where SSE exceeds its start by 5% of (final - start); acc1 / acc5: first point where
 # accuracy is more than 1 / 5 points below the start. None: not given (cosine nets have no accuracy curve). The
-# Taylor columns come from the authors' code (spec section 4), not from the paper's equations.
+# Taylor columns come from the authors' code (github.com/nikwolfe7/neural-network), not from the paper's equations.
 WOLFE2017_TABLE = [
     {
         "net": "cos_10x10",
@@ -275,5 +275,5 @@ def wolfe_table() -> pd.DataFrame:
                 }
             )
     df = pd.DataFrame(rows)
-    df.attrs["source"] = f"{WOLFE2017}, v1 figures (read off by the spec)"
+    df.attrs["source"] = f"{WOLFE2017}, v1 figures (values read off the plots)"
     return df

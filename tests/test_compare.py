@@ -1,4 +1,4 @@
-"""The head-to-head harness: every runner yields measured points from its method's module, cached on rerun."""
+"""The head-to-head harness: every registered method yields measured points through one loop, cached on rerun."""
 
 import pytest
 import torch
@@ -19,25 +19,39 @@ def splits():
     return Splits(train=part(256), val=part(64), test=part(64))
 
 
+def points(dense, splits, plan, seed=0):
+    return compare.operating_points(dense, splits, plan, seed=seed)
+
+
 def test_oneshot_and_han_points(splits):
     torch.manual_seed(0)
     dense = LeNet300100()
-    pts = compare.oneshot(dense, "magnitude_global", [2, 8], seed=0) + compare.oneshot(dense, "random", [4])
+    pts = points(dense, splits, {"magnitude_global": {"values": [2, 8]}, "random": {"values": [4]}})
     rows = [compare.measure(p, "lenet300", 0, splits) for p in pts]
     assert [round(r["compression_weights"]) for r in rows] == [2, 8, 4]
-    assert rows[0]["speedup_theoretical"] == pytest.approx(2, rel=0.01)
-    han = compare.han(dense, splits, max_compression=8, epochs=0.25, lr=0.01)
+    assert rows[0]["speedup_theoretical"] == pytest.approx(2, rel=0.01) and rows[0]["epochs"] == 0
+    han = points(dense, splits, {"han": {"values": [2, 4, 8], "budget": 0.25}})
     assert [p.value for p in han] == [2.0, 4.0, 8.0] and not han[0].cache_hit
+    assert [p.epochs for p in han] == [0.25, 0.5, 0.75]
     assert [round(compare.measure(p, "lenet300", 0, splits)["compression_weights"]) for p in han] == [2, 4, 8]
     assert han[2].seconds >= han[0].seconds > 0
-    assert all(p.cache_hit for p in compare.han(dense, splits, max_compression=8, epochs=0.25, lr=0.01))
+    assert all(p.cache_hit for p in points(dense, splits, {"han": {"values": [2, 4, 8], "budget": 0.25}}))
+
+
+def test_unknown_method_names_the_registered_ones(splits):
+    with pytest.raises(ValueError, match="registered"):
+        points(LeNet300100(), splits, {"magnitude": {"values": [2]}})
 
 
 def test_neuron_points_remove_whole_units(splits):
     torch.manual_seed(0)
     dense = LeNet300100()
-    pts = compare.neuron_sweep("lenet300", dense, splits, fractions=[0.5], n_score=64, finetune_epochs=0.25)
-    assert [p.method for p in pts] == ["neurons", "neurons_ft"]
+    plan = {
+        "neurons": {"values": [0.5], "n_score": 64},
+        "neurons_ft": {"values": [0.5], "budget": 0.25, "n_score": 64},
+    }
+    pts = points(dense, splits, plan)
+    assert [p.method for p in pts] == ["neurons", "neurons_ft"] and [p.epochs for p in pts] == [0, 0.25]
     for p in pts:
         rows_alive = (p.model.fc1.weight != 0).any(1).sum() + (p.model.fc2.weight != 0).any(1).sum()
         assert rows_alive == 200  # half of the 400 hidden units are gone, also after fine-tuning
@@ -48,22 +62,22 @@ def test_neuron_points_remove_whole_units(splits):
 def test_relief_and_thresholds_points(splits):
     torch.manual_seed(0)
     dense = LeNet300100()
-    rel = compare.relief_sweep(dense, splits, iterations=2, epochs=0.25, milestones=[], n_prune=64)
+    relief = {"budget": 0.25, "milestone_fractions": (), "n_prune": 64}
+    rel = points(dense, splits, {"relief": {"values": [1, 2], **relief}})
     pct = [compare.measure(p, "lenet300", 0, splits)["weights_pct"] for p in rel]
-    assert [p.value for p in rel] == [1.0, 2.0] and pct[0] > pct[1]
+    assert [p.value for p in rel] == [1.0, 2.0] and pct[0] > pct[1] and [p.epochs for p in rel] == [0.25, 0.5]
     assert not any(p.cache_hit for p in rel)
-    longer = compare.relief_sweep(dense, splits, iterations=3, epochs=0.25, milestones=[], n_prune=64)
+    longer = points(dense, splits, {"relief": {"values": [1, 2, 3], **relief}})
     assert [p.cache_hit for p in longer] == [True, True, False]  # resumed from the cached two iterations
-    thr = compare.thresholds_sweep(dense, splits, [2.0], (0.25, 0.25))
-    assert thr[0].method == "thresholds" and any(
-        masks.is_pruned(m) for m in masks.prunable_layers(thr[0].model).values()
-    )
+    thr = points(dense, splits, {"thresholds": {"values": [2.0], "budget": (0.25, 0.25)}})
+    assert thr[0].method == "thresholds" and thr[0].epochs == 0.5
+    assert any(masks.is_pruned(m) for m in masks.prunable_layers(thr[0].model).values())
 
 
 def test_gumbel_gates_convolutions_of_lenet5(splits):
     model = LeNet5()
     gates = gumbel.gate_layers(model, types=gumbel.GATED_TYPES["lenet5"])
     assert [g.layer for g in gates] == ["conv1", "conv2", "fc1", "fc2"]
-    pts = compare.gumbel_sweep("lenet5", "smoke", [10.0], epochs=1, splits=splits)
+    pts = points(LeNet5(), splits, {"gumbel": {"values": [10.0], "budget": 1, "profile": "smoke"}})
     assert pts[0].method == "gumbel" and masks.is_pruned(pts[0].model.conv1)
-    assert pts[0].seconds > 0
+    assert pts[0].seconds > 0 and pts[0].epochs == 1
