@@ -72,7 +72,8 @@ def train_dense(
 
     `data_key` describes the data in the cache key (profile sizes or a fingerprint); `init` is PyTorch's default
     ('torch', after seeding) or the seeded kaiming-normal of NNrelief's code; `augment` wraps the network during
-    training only; `keep_best` restores the best-validation epoch.
+    training only; `keep_best` restores the best-validation epoch. Without a validation split (splits.val None)
+    nothing is monitored and info["val_acc"] is None.
     """
     if init not in INITS:
         raise ValueError(f"init={init!r} is not one of {INITS}")
@@ -97,6 +98,8 @@ def train_dense(
             kaiming_init(model, seed)
         model = model.to(device)
         net = model if augment is None else nn.Sequential(augment, model).to(device)
+        if augment is not None:  # augmentation draws start from the seed, whatever the init drew
+            torch.manual_seed(seed)
         t0 = time.perf_counter()
         hist = fit(
             net,
@@ -112,7 +115,7 @@ def train_dense(
         seconds = time.perf_counter() - t0
         info = {
             "test_acc": evaluate(model, *splits.test)["acc"],
-            "val_acc": evaluate(model, *splits.val)["acc"],
+            "val_acc": None if splits.val is None else evaluate(model, *splits.val)["acc"],
             "train_seconds": seconds,
             "epoch_seconds": seconds / epochs,
             "history": hist.to_dict("list"),

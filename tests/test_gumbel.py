@@ -1,4 +1,4 @@
-"""Gumbel-softmax gates (spec gumbel.md section 8): binary form vs F.gumbel_softmax, extraction, counts, graphs."""
+"""Gumbel-softmax gates (Zhang, Tao, Zhang 2023): binary form vs F.gumbel_softmax, extraction, counts, graphs, Method."""
 
 import math
 
@@ -9,8 +9,12 @@ from torch import nn
 from torch.nn.utils import parametrize
 
 from pruning_lib import masks, metrics
+from pruning_lib.data import Splits
 from pruning_lib.methods import gumbel as G
-from pruning_lib.models import LeNet300100
+from pruning_lib.methods.base import Method
+from pruning_lib.methods.gumbel import binary as B
+from pruning_lib.methods.magnitude import magnitude_at
+from pruning_lib.models import LeNet5, LeNet300100
 
 
 def gated_linear(n_in=7, n_out=5, seed=0, tau=3.0):
@@ -89,7 +93,7 @@ def test_fused_gated_weight_and_count_match_the_unfused_sample():
     w = original(lin).detach().clone().requires_grad_()
     noise = G.logistic_noise((6, 9))
     upstream = torch.randn(6, 9)
-    fused = G._GatedWeight.apply(w, gate.theta, 3.0, noise.clone())
+    fused = B._GatedWeight.apply(w, gate.theta, 3.0, noise.clone())
     (fused * upstream).sum().backward()
     g_fused, gw_fused = gate.theta.grad.clone(), w.grad.clone()
     gate.theta.grad, w.grad = None, None
@@ -99,7 +103,7 @@ def test_fused_gated_weight_and_count_match_the_unfused_sample():
     torch.testing.assert_close(g_fused, gate.theta.grad)
     torch.testing.assert_close(gw_fused, w.grad)
     gate.theta.grad = None
-    G._KeptCount.apply(gate.theta, 1.0, noise.clone()).backward()
+    B._KeptCount.apply(gate.theta, 1.0, noise.clone()).backward()
     g_count = gate.theta.grad.clone()
     gate.theta.grad = None
     gate.sample(1.0, noise=noise).sum().backward()
@@ -301,12 +305,16 @@ def test_train_gated_history_and_export_on_tiny_data():
     assert metrics.counts(plain)["weights_nonzero"] == hist["kept"].iloc[-1]
 
 
-def test_cached_entry_point_and_magnitude_baseline_on_tiny_data():
-    from pruning_lib.data import Splits
-
+def tiny_splits(n=64):
+    """Random 28 x 28 "images" as train, val and test splits (seeded)."""
     torch.manual_seed(0)
-    X, y = torch.rand(64, 1, 28, 28), torch.randint(0, 10, (64,))
-    splits = Splits(train=(X, y), val=(X[:8], y[:8]), test=(X, y))
+    X, y = torch.rand(n, 1, 28, 28), torch.randint(0, 10, (n,))
+    return Splits(train=(X, y), val=(X[:8], y[:8]), test=(X, y))
+
+
+def test_cached_entry_point_and_magnitude_baseline_on_tiny_data():
+    splits = tiny_splits()
+    X, y = splits.train
     kw = dict(epochs=1, seed=3, splits=splits, sample_repeats=1, batch_size=32, progress_bar=False)
     model, hist, hit = G.cached_lenet300(20.0, "smoke", **kw)
     assert not hit and isinstance(model, LeNet300100)
@@ -315,6 +323,46 @@ def test_cached_entry_point_and_magnitude_baseline_on_tiny_data():
     assert hit2 and hist2.equals(hist)
     assert all(torch.equal(a, b) for a, b in zip(model.state_dict().values(), again.state_dict().values()))
     dense = LeNet300100()
-    pruned, row = G.magnitude_at(dense, 123, (X, y), (X, y), epochs=1)
+    pruned, row = magnitude_at(dense, 123, (X, y), (X, y), epochs=1)
     assert metrics.counts(pruned)["weights_nonzero"] == 123 == row["kept"]
     assert {"acc_pruned", "acc_finetuned"} <= set(row)
+
+
+def test_gated_weights_are_the_unmasked_trainable_weights():
+    lin, gate = gated_linear()
+    w = G.gated_weights(nn.Sequential(lin))["0"]
+    assert torch.equal(w, original(lin).detach()) and not w.requires_grad
+
+
+# the suite's Method ----------------------------------------------------------------------------------------
+
+
+def test_gumbel_method_points_epochs_masks_and_cache():
+    splits = tiny_splits()
+    method = G.Gumbel(profile="smoke", recipe={"batch_size": 32, "sample_repeats": 1})
+    assert isinstance(method, Method) and (method.name, method.family, method.knob) == (
+        "gumbel",
+        "unstructured",
+        "lambda",
+    )
+    pts = method.points(LeNet300100(), splits, values=[1.0, 30.0], budget=1, seed=1)
+    assert [p.value for p in pts] == [1.0, 30.0] and all(p.knob == "lambda" for p in pts)
+    assert all(p.epochs == 1 and p.seconds > 0 and not p.cache_hit for p in pts)
+    assert all(set(masks.get_masks(p.model)) == {"fc1", "fc2", "fc3"} for p in pts)
+    again = method.points(LeNet300100(), splits, values=[1.0, 30.0], budget=1, seed=1)
+    assert all(p.cache_hit for p in again)
+    assert [p.seconds for p in again] == [p.seconds for p in pts]
+    for a, b in zip(pts, again):
+        assert all(
+            torch.equal(u, v) for u, v in zip(a.model.state_dict().values(), b.model.state_dict().values())
+        )
+
+
+def test_gumbel_method_gates_the_convolutions_of_lenet5():
+    model = LeNet5()
+    gates = G.gate_layers(model, types=G.GATED_TYPES["lenet5"])
+    assert [g.layer for g in gates] == ["conv1", "conv2", "fc1", "fc2"]
+    pts = G.Gumbel(profile="smoke", recipe={"sample_repeats": 1}).points(
+        LeNet5(), tiny_splits(), values=[10.0], budget=1
+    )
+    assert pts[0].method == "gumbel" and masks.is_pruned(pts[0].model.conv1) and pts[0].seconds > 0

@@ -1,6 +1,7 @@
-"""Neuron removal (Wolfe et al. 2017): spec section 8, in float64 on tiny nets, against autograd and naive loops."""
+"""Neuron removal (Wolfe et al. 2017): in float64 on tiny nets, against autograd and naive loops; the Method."""
 
 import copy
+import inspect
 
 import pytest
 import torch
@@ -8,7 +9,10 @@ from torch import nn
 
 from pruning_lib import masks as plmasks
 from pruning_lib import metrics
+from pruning_lib.data import Splits
 from pruning_lib.methods import neurons as N
+from pruning_lib.methods.base import Method
+from pruning_lib.models import LeNet5, LeNet300100
 
 
 @pytest.fixture(autouse=True)
@@ -216,8 +220,8 @@ def test_bf_scores_for_relu_cross_entropy_nets():
 @pytest.mark.parametrize("schedule", ["rerank", "single"])
 def test_vectorised_prune_equals_naive(schedule):
     net, X, T = tiny((6, 7, 8, 3), seed=1, n=200)
-    fast = N.prune(net, X, T, "bf", schedule, chunk=999, progress_bar=False)
-    slow = N.prune(net, X, T, "bf", schedule, naive=True, progress_bar=False)
+    fast = N.serial_prune(net, X, T, "bf", schedule, chunk=999, progress_bar=False)
+    slow = N.serial_prune(net, X, T, "bf", schedule, naive=True, progress_bar=False)
     assert fast.order == slow.order
     torch.testing.assert_close(torch.tensor(fast.sse), torch.tensor(slow.sse), atol=1e-10, rtol=1e-10)
     torch.testing.assert_close(torch.tensor(fast.acc), torch.tensor(slow.acc), atol=1e-10, rtol=1e-10)
@@ -231,7 +235,7 @@ def test_prune_invariants_and_schedules():
     K = 11
     ev = {"test": (torch.randn(9, 4), torch.rand(9, 2))}
     runs = {
-        (c, s): N.prune(net, X, T, c, s, eval_sets=ev, progress_bar=False)
+        (c, s): N.serial_prune(net, X, T, c, s, eval_sets=ev, progress_bar=False)
         for c in N.CRITERIA
         for s in N.SCHEDULES
     }
@@ -261,7 +265,7 @@ def test_prune_invariants_and_schedules():
 
 
 def legacy_reference(net, X, T):
-    """Per-sample loop of spec section 4, items 1-4, for a 2-H-1 net: (g1, g2) per hidden neuron."""
+    """Per-sample loop of the authors' Java Taylor scores, for a 2-H-1 net: (g1, g2) per hidden neuron."""
     W1, b1 = net.layers[0].weight, net.layers[0].bias
     W2, b2 = net.layers[1].weight, net.layers[1].bias
     nh = W1.shape[0]
@@ -284,19 +288,17 @@ def legacy_reference(net, X, T):
 
 
 def test_legacy_taylor_matches_reference_loop_and_selection_rules():
-    import inspect
-
-    assert inspect.signature(N.prune).parameters["legacy_taylor"].default is False
+    assert inspect.signature(N.serial_prune).parameters["legacy_taylor"].default is False
     assert inspect.signature(N.taylor_scores).parameters["legacy"].default is False
     net, X, T = tiny((2, 3, 1), seed=4, n=15, init_range=2.0)
     ref1, ref2 = legacy_reference(net, X, T)
     torch.testing.assert_close(N.taylor_scores(net, X, T, order=1, legacy=True)[0], ref1, atol=1e-12, rtol=0)
     torch.testing.assert_close(N.taylor_scores(net, X, T, order=2, legacy=True)[0], ref2, atol=1e-12, rtol=0)
     # Alg I: descending order of the legacy score
-    r = N.prune(net, X, T, "taylor2", "single", legacy_taylor=True, progress_bar=False)
+    r = N.serial_prune(net, X, T, "taylor2", "single", legacy_taylor=True, progress_bar=False)
     assert r.order == torch.sort(ref2, descending=True, stable=True).indices.tolist()
     # Alg II: the max score among the neurons with |score| <= median(|score|)
-    r = N.prune(net, X, T, "taylor2", "rerank", legacy_taylor=True, progress_bar=False)
+    r = N.serial_prune(net, X, T, "taylor2", "rerank", legacy_taylor=True, progress_bar=False)
     med = ref2.abs().median()
     eligible = torch.where(ref2.abs() <= med, ref2, torch.tensor(-float("inf")))
     assert r.order[0] == int(eligible.argmax())
@@ -370,3 +372,63 @@ def test_curve_summaries():
     assert N.n_within(acc, 0.01) == 2 and N.n_within(acc, 0.05) == 3 and N.n_within([0.9] * 4, 0.01) == 3
     sse = [10.0, 9.0, 9.5, 10.5, 20.0, 110.0]  # threshold 15
     assert N.n_sse5(sse) == 3 and N.n_below_start(sse) == 2
+
+
+# 9. the head-to-head Method: "neurons" and "neurons_ft" -------------------------------------------------------------
+
+
+@pytest.fixture
+def float32():
+    """The Method runs on the suite's float32 networks (overrides the module's float64 default)."""
+    torch.set_default_dtype(torch.float32)
+    yield
+
+
+@pytest.fixture
+def splits():
+    g = torch.Generator().manual_seed(0)
+
+    def part(n):
+        return torch.rand(n, 1, 28, 28, generator=g), torch.randint(0, 10, (n,), generator=g)
+
+    return Splits(train=part(64), val=part(32), test=part(32))
+
+
+def alive_units(model, layers):
+    """Hidden units of the FC stack that still have incoming weights."""
+    return sum(int((getattr(model, n).weight != 0).any(1).sum()) for n in layers[:-1])
+
+
+def test_method_points_remove_neurons_and_cache(float32, splits):
+    torch.manual_seed(0)
+    dense = LeNet300100()
+    plain, tuned = N.Neurons(n_score=32), N.Neurons(finetune=True, n_score=32)
+    assert isinstance(plain, Method) and (plain.name, tuned.name) == ("neurons", "neurons_ft")
+    assert (plain.family, plain.knob) == ("structured", "removed_fraction")
+    pts = plain.points(dense, splits, values=[0.25, 0.5], budget=0.25)
+    ft = tuned.points(dense, splits, values=[0.25, 0.5], budget=0.25)
+    assert [p.method for p in pts + ft] == ["neurons"] * 2 + ["neurons_ft"] * 2
+    assert [p.value for p in ft] == [0.25, 0.5] and [p.epochs for p in pts + ft] == [0.0, 0.0, 0.25, 0.25]
+    for p, alive in zip(pts + ft, [300, 200, 300, 200]):
+        assert all(plmasks.is_pruned(getattr(p.model, n)) for n in ("fc1", "fc2", "fc3"))
+        assert alive_units(p.model, ["fc1", "fc2", "fc3"]) == alive  # also after fine-tuning
+    assert not any(p.cache_hit for p in pts + ft)  # one shared ranking lookup: a miss for both kinds
+    assert ft[0].seconds > pts[0].seconds == pts[1].seconds > 0
+    again = plain.points(dense, splits, values=[0.25, 0.5], budget=0.25)
+    ft_again = tuned.points(dense, splits, values=[0.25, 0.5], budget=0.25)
+    assert all(p.cache_hit for p in again + ft_again)
+    assert [p.seconds for p in again + ft_again] == [p.seconds for p in pts + ft]
+    for a, b in zip(pts + ft, again + ft_again):
+        assert all(
+            torch.equal(x, y) for x, y in zip(a.model.state_dict().values(), b.model.state_dict().values())
+        )
+
+
+def test_method_on_lenet5_fine_tune_first(float32, splits):
+    torch.manual_seed(1)
+    dense = LeNet5()
+    ft = N.Neurons(finetune=True, n_score=16).points(dense, splits, values=[0.1], budget=0.25)
+    pts = N.Neurons(n_score=16).points(dense, splits, values=[0.1], budget=0.25)
+    assert not ft[0].cache_hit and pts[0].cache_hit  # the ranking neurons_ft computed is read from the cache
+    assert alive_units(pts[0].model, ["fc1", "fc2"]) == alive_units(ft[0].model, ["fc1", "fc2"]) == 450
+    assert not plmasks.is_pruned(pts[0].model.conv1)

@@ -1,4 +1,4 @@
-"""Differentiable thresholds (spec thresholds.md §8): the v^β family, its gradients, R, masks and the pipeline."""
+"""Differentiable thresholds (Manessi et al. 2018): the v^β family, its gradients, R, masks, the pipeline, the Method."""
 
 import copy
 import math
@@ -9,10 +9,12 @@ from torch import nn
 
 from pruning_lib import masks, metrics, reference
 from pruning_lib.data import Splits
+from pruning_lib.dense import RECIPES
 from pruning_lib.methods import magnitude
 from pruning_lib.methods import thresholds as th
+from pruning_lib.methods.base import Method
 from pruning_lib.models import LeNet5, LeNet300100
-from pruning_lib.train import fit
+from pruning_lib.train import fit, lr_factor
 
 D = torch.float64
 
@@ -22,13 +24,13 @@ def grid(n=4001, lo=-3.0, hi=3.0):
 
 
 def closed_dv_dx(x, t, beta):
-    """∂v/∂x of spec §2.1, written out by hand."""
+    """∂v/∂x of v^β (Manessi et al. 2018), differentiated and written out by hand."""
     s1, s2 = torch.sigmoid(beta * (x - t)), torch.sigmoid(beta * (-x - t))
     return (x > t).to(D) + (-x > t).to(D) + t * beta * (s1 * (1 - s1) + s2 * (1 - s2))
 
 
 def closed_dv_dt(x, t, beta):
-    """∂v/∂t of spec §2.1, written out by hand."""
+    """∂v/∂t of v^β (Manessi et al. 2018), differentiated and written out by hand."""
     s1, s2 = torch.sigmoid(beta * (x - t)), torch.sigmoid(beta * (-x - t))
     h1, h2 = (x > t).to(D), (-x > t).to(D)
     return -h1 + h2 + s1 - s2 - t * beta * s1 * (1 - s1) + t * beta * s2 * (1 - s2)
@@ -219,8 +221,8 @@ def test_training_regularizer_shares_the_forward_pass():
     params = th.attach(net, tau0=0.8)
     th.set_c(params, 7.0)
     net(torch.randn(2, 5, dtype=D))
-    shared = th._train_regularizer("l0", net, params, 7.0)
-    ws = th.raw_weights(net)
+    shared = th.step_regularizer("l0", net, params, 7.0)
+    ws = th.original_weights(net)
     pure = th.regularizer(
         "l0",
         [ws[k] for k in params],
@@ -334,8 +336,8 @@ def test_prune_entry_point_is_cached_and_returns_a_masked_module(tmp_path):
     dense = toy_net(3)
     kw = {"batch_size": 32, "progress_bar": False}
     before = copy.deepcopy(dense.state_dict())
-    m1, h1 = th.prune(dense, splits, 2.0, (1, 1), **kw)
-    m2, h2 = th.prune(dense, splits, 2.0, (1, 1), **kw)
+    m1, h1 = th.threshold_run(dense, splits, 2.0, (1, 1), **kw)
+    m2, h2 = th.threshold_run(dense, splits, 2.0, (1, 1), **kw)
     assert not h1.attrs["summary"]["cache_hit"] and h2.attrs["summary"]["cache_hit"]
     assert all(torch.equal(a, b) for a, b in zip(masks.get_masks(m1).values(), masks.get_masks(m2).values()))
     assert isinstance(m2, nn.Sequential) and all(
@@ -345,10 +347,8 @@ def test_prune_entry_point_is_cached_and_returns_a_masked_module(tmp_path):
     assert all(
         torch.equal(v, dense.state_dict()[k]) for k, v in before.items()
     )  # the dense model is untouched
-    m3, h3 = th.han_baseline(dense, splits, 0.3, (2, 1))
-    assert h3.attrs["summary"]["counts"]["weights_pct"] == pytest.approx(30, abs=1.5)
     with pytest.raises(ValueError, match="unknown options"):
-        th.prune(dense, splits, 1.0, 2, gamma=3)
+        th.threshold_run(dense, splits, 1.0, 2, gamma=3)
 
 
 def test_linear_probe_reaches_the_optimum():
@@ -363,11 +363,9 @@ def test_linear_probe_reaches_the_optimum():
 
 
 def test_caffe_inv_schedule_and_recipes():
-    from pruning_lib.train import lr_factor
-
     assert lr_factor("inv", 0, 10, 5, gamma=1e-4) == 1.0
     assert lr_factor("inv", 10_000, 10, 5, gamma=1e-4) == pytest.approx(2.0**-0.75)
-    assert th.RECIPES["cosine"]["schedule"] == "cosine" and th.RECIPES["caffe_inv"]["lr"] == 0.01
+    assert RECIPES["cosine"]["schedule"] == "cosine" and RECIPES["caffe_inv"]["lr"] == 0.01
 
 
 def test_transfer_probe_uses_fc1_features_and_is_cached():
@@ -381,3 +379,59 @@ def test_transfer_probe_uses_fc1_features_and_is_cached():
     a = th.transfer_probe(net, (X[:40], y[:40]), (X[40:], y[40:]), max_iter=20)
     b = th.transfer_probe(net, (X[:40], y[:40]), (X[40:], y[40:]), max_iter=20)
     assert not a["cache_hit"] and b["cache_hit"] and a["acc"] == b["acc"]
+
+
+def test_split_budget_pairs_and_totals():
+    assert th.split_budget((6, 2)) == (6.0, 2.0) and th.split_budget(8) == (6.0, 2.0)
+    with pytest.raises(ValueError, match="budget"):
+        th.split_budget((0, 1))
+
+
+def test_family_table_matches_the_closed_forms():
+    table = th.family_table([10, 100], 1.0, n=6001)
+    assert table["v(+t, t)"].tolist() == table["t/2 - t*sigmoid(-2*beta*t)"].tolist()
+    assert (table["v(-t, t)"] == -table["v(+t, t)"]).all()
+    assert (table["band half-width (|dv/dt| > 1e-3)"] <= table["12/beta"]).all()
+
+
+def test_dense_on_without_validation_split_trains_and_caches():
+    splits = toy_splits(n=128, seed=4)
+    X = torch.rand(64, 1, 28, 28, generator=torch.Generator().manual_seed(0))
+    y = torch.arange(64) % 5
+    src = Splits(train=(X[:48], y[:48]), val=None, test=(X[48:], y[48:]))
+    a, info_a = th.dense_on("lenet5", src, 1, num_classes=5, recipe="caffe_inv")
+    b, info_b = th.dense_on("lenet5", src, 1, num_classes=5, recipe="caffe_inv")
+    assert a.fc2.out_features == 5 and not info_a["cache_hit"] and info_b["cache_hit"]
+    assert all(torch.equal(u, v) for u, v in zip(a.state_dict().values(), b.state_dict().values()))
+    assert splits.val is not None  # the toy splits used elsewhere keep their validation split
+
+
+def test_thresholds_method_points_epochs_masks_and_cache():
+    splits = toy_splits(seed=5)
+    net = toy_net(5)
+    method = th.Thresholds(batch_size=32)
+    assert isinstance(method, Method) and (method.name, method.family, method.knob) == (
+        "thresholds",
+        "unstructured",
+        "lambda",
+    )
+    pts = method.points(net, splits, values=[1.0, 4.0], budget=(1, 0.5), seed=0)
+    assert [p.value for p in pts] == [1.0, 4.0] and len(pts) == 2
+    assert all(p.method == "thresholds" and p.knob == "lambda" and p.epochs == 1.5 for p in pts)
+    assert all(not p.cache_hit and p.seconds > 0 for p in pts)
+    for p in pts:
+        assert all(masks.is_pruned(m) for m in masks.prunable_layers(p.model).values())
+    assert th.Thresholds().points(net, splits, values=[2.0], budget=4)[0].epochs == 4.0
+    again = method.points(net, splits, values=[1.0, 4.0], budget=(1, 0.5), seed=0)
+    assert all(p.cache_hit for p in again)
+    assert [p.seconds for p in again] == [p.seconds for p in pts]
+    for p, q in zip(pts, again):
+        assert all(
+            torch.equal(u, v) for u, v in zip(p.model.state_dict().values(), q.model.state_dict().values())
+        )
+    # the same run as threshold_run with the default options
+    model, hist = th.threshold_run(net, splits, 4.0, (1, 0.5), batch_size=32, progress_bar=False)
+    assert hist.attrs["summary"]["cache_hit"]
+    assert all(
+        torch.equal(u, v) for u, v in zip(model.state_dict().values(), pts[1].model.state_dict().values())
+    )

@@ -2,21 +2,26 @@
 
 Han et al. 2015 prune each layer at threshold q x std(W_layer) and retrain the survivors; here one shared
 quality q per iteration is chosen so the total hits a geometric schedule r_k = r_final^(k/K), the stds are
-frozen at the dense model's, and masks only ever get sparser.
+frozen at the dense model's, and masks only ever get sparser. `han_baseline` is that pipeline on a copy of a
+dense model, cached (notebook 02's equal-budget baseline).
 """
 
 from __future__ import annotations
 
+import copy
 import time
 
 import pandas as pd
 import torch
 from torch import nn
 
-from ..masks import apply_masks, clone, masked_copy, prunable_layers
-from ..metrics import counts
+from ..cache import cached, fingerprint
+from ..masks import apply_masks, clone, export_state, load_state, masked_copy, prunable_layers
+from ..metrics import counts, layer_table
 from ..reference import han_layer_keep
 from ..train import evaluate, fit, progress
+
+VERSION = 1  # bump when a change to this module alters cached results (`han_baseline`)
 
 
 def n_keep(keep: float | int, total: int) -> int:
@@ -224,3 +229,90 @@ def magnitude_at(
     )
     row["acc_finetuned"] = evaluate(model, *test)["acc"]
     return model, row
+
+
+# --- Han's pipeline on a copy of a dense model, cached (notebook 02) ------------------------------------
+
+
+def error_pct(acc: float) -> float:
+    """Test error in % from an accuracy, rounded to 1e-6 (so 98.2% accuracy is exactly 1.8% error)."""
+    return round(100.0 * (1.0 - acc), 6)
+
+
+def cached_pruning_run(kind: str, config: dict, dense: nn.Module, compute, *, version: int, use_cache=True):
+    """(model, history): `compute()` -> (pruned model, history with attrs["summary"]) through the cache.
+
+    The model comes back as a masked copy of `dense`; the summary gains `cache_hit` and `config`.
+    """
+
+    def payload():
+        model, hist = compute()
+        return {"model": export_state(model), "history": hist, "summary": hist.attrs["summary"]}
+
+    if use_cache:
+        data, hit = cached(kind, config, payload, version=version)
+    else:
+        data, hit = payload(), False
+    model = load_state(copy.deepcopy(dense), data["model"])
+    hist = pd.DataFrame(data["history"])
+    hist.attrs["summary"] = {**data["summary"], "cache_hit": hit, "config": config}
+    return model, hist
+
+
+def han_baseline(
+    dense: nn.Module,
+    splits,
+    r_final: float = 0.08,
+    budget=(4, 2),
+    *,
+    lr: float = 0.005,
+    mode: str = "quality",
+    network: str | None = None,
+    seed: int = 0,
+    cache=True,
+):
+    """Han et al. 2015's iterative prune-retrain (`han_prune`) on a copy of `dense`, cached.
+
+    `budget` = (iterations, retrain epochs per iteration); returns (model, history) with history.attrs["summary"]
+    holding the final q, test (and validation) error, counts, the per-layer table and the wall time.
+    """
+    iterations, retrain = budget
+    cfg = {
+        "method": "han",
+        "dense": fingerprint(dense),
+        "data": fingerprint(splits.train, splits.val, splits.test),
+        "r_final": r_final,
+        "iterations": int(iterations),
+        "retrain_epochs": float(retrain),
+        "lr": lr,
+        "mode": mode,
+        "network": network,
+        "seed": seed,
+    }
+
+    def compute():
+        model = copy.deepcopy(dense)
+        t0 = time.perf_counter()
+        model, hist = han_prune(
+            model,
+            splits.train,
+            r_final=r_final,
+            iterations=int(iterations),
+            retrain_epochs=retrain,
+            lr=lr,
+            test=splits.test,
+            mode=mode,
+            network=network,
+            seed=seed,
+            fit_kwargs={"progress_bar": False},
+        )
+        summary = {"seconds": time.perf_counter() - t0, "q": float(hist["q"].iloc[-1])}
+        summary["error_final_pct"] = error_pct(evaluate(model, *splits.test)["acc"])
+        if splits.val is not None:
+            summary["val_error_final_pct"] = error_pct(evaluate(model, *splits.val)["acc"])
+        summary["counts"] = counts(model)
+        summary["per_layer"] = layer_table(model, tuple(splits.train[0].shape[1:])).to_dict("records")
+        hist.attrs["summary"] = summary
+        return model, hist
+
+    return cached_pruning_run("han-baseline", cfg, dense, compute, version=VERSION, use_cache=cache)

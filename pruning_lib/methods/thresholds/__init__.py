@@ -1,0 +1,85 @@
+"""Differentiable thresholds (Manessi et al. 2018): learn one pruning threshold per layer by backpropagation.
+
+Every prunable weight tensor W is replaced in the forward pass by v^β(W, t), a smooth version of Han et al.'s
+hard threshold x·1[|x| > t]. The threshold t = s·τ (s = std of the dense tensor, frozen; τ >= 0 learnable) and
+the sharpness β = c/s (c annealed from c0 to c1) are per layer. Weights (SGD) and thresholds (Adam) are trained
+jointly on cross-entropy + λ·R, then the hard mask |W| > t is applied and the survivors are fine-tuned. The knob
+along the accuracy/sparsity trade-off is λ.
+
+Parts: `functions` (v^β, its gradients, c schedule, regularizers), `parametrize` (the W -> v^β(W, t)
+parametrization and masks), `prune` (the pipeline, `threshold_prune`, in place), `runs` (`threshold_run`, cached,
+on a copy of a dense model), `starts` (dense starting points), `probe` (the transfer proxy), `method` (the
+`Thresholds` Method of the head-to-head). Han et al.'s equal-budget baseline is `pl.magnitude.han_baseline`.
+"""
+
+from ..magnitude import error_pct
+from .functions import (
+    BETA_MODES,
+    REGULARIZERS,
+    S2_CUTOFF,
+    VERSION,
+    c_schedule,
+    family_table,
+    regularizer,
+    soft_kept,
+    v_grads,
+    v_hard,
+    v_odd,
+    v_reference,
+)
+from .method import Thresholds
+from .parametrize import (
+    SoftThreshold,
+    attach,
+    detach,
+    hard_masks,
+    hard_remaining,
+    original_weights,
+    set_c,
+    step_regularizer,
+)
+from .probe import digits, fc1_features, linear_probe, transfer_probe
+from .prune import DEFAULTS, JointPhase, check_options, harden, threshold_prune
+from .runs import remaining_by_layer, run_row, split_budget, threshold_run
+from .starts import CAFFE_ITERATIONS, dense_on, dense_start
+
+__all__ = [
+    "BETA_MODES",
+    "CAFFE_ITERATIONS",
+    "DEFAULTS",
+    "REGULARIZERS",
+    "S2_CUTOFF",
+    "VERSION",
+    "JointPhase",
+    "SoftThreshold",
+    "Thresholds",
+    "attach",
+    "c_schedule",
+    "check_options",
+    "dense_on",
+    "dense_start",
+    "detach",
+    "digits",
+    "error_pct",
+    "family_table",
+    "fc1_features",
+    "hard_masks",
+    "hard_remaining",
+    "harden",
+    "linear_probe",
+    "original_weights",
+    "regularizer",
+    "remaining_by_layer",
+    "run_row",
+    "set_c",
+    "soft_kept",
+    "split_budget",
+    "step_regularizer",
+    "threshold_prune",
+    "threshold_run",
+    "transfer_probe",
+    "v_grads",
+    "v_hard",
+    "v_odd",
+    "v_reference",
+]

@@ -1,0 +1,281 @@
+"""Figures of notebook 02 (differentiable thresholds): v^β and its gradients, thresholds in training, histograms,
+the trade-off against Han et al., per-layer bars, the regularizer ablation and the transfer proxy.
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from ..masks import prunable_layers
+from ..methods.thresholds import REGULARIZERS, remaining_by_layer, v_grads, v_hard, v_reference
+from ..plotting import color, label, percent_log_axis
+
+
+def log_pct_axis(ax, values, axis="y"):
+    """A log axis of percentages whose ticks (1%, 2%, 5%, ...) cover `values`."""
+    percent_log_axis(ax, axis)
+    vals = [float(v) for v in values if v is not None and np.isfinite(v) and v > 0] or [1.0, 100.0]
+    lo, hi = min(vals) / 1.3, min(100.0, max(vals)) * 1.3
+    ticks = [t for t in (0.5, 1, 2, 3, 5, 7, 10, 15, 20, 30, 50, 70, 100) if lo <= t <= hi]
+    (ax.set_yticks if axis == "y" else ax.set_xticks)(ticks)
+    (ax.set_ylim if axis == "y" else ax.set_xlim)(lo, hi)
+
+
+def beta_colors(betas):
+    """One viridis colour per sharpness β."""
+    return plt.cm.viridis(np.linspace(0.05, 0.85, len(betas)))
+
+
+def pruning_functions(x, t, betas, colors):
+    """v^β(x, t) for increasing β against the identity and the hard threshold, full range and zoomed on x = t."""
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.4))
+    for ax, (lo, hi) in zip(axes, [(-3.0, 3.0), (0.5, 1.5)]):
+        sel = (x >= lo) & (x <= hi)
+        xs = x[sel]
+        ax.plot(xs, xs, ":", color="0.45", lw=1.2, label="identity")
+        for b, col in zip(betas, colors):
+            ax.plot(xs, v_reference(xs, t, b), color=col, lw=1.6, label=f"v^β, β = {b}")
+        for piece in (xs < -t, xs.abs() <= t, xs > t):  # the hard threshold, drawn without its jumps
+            if piece.any():
+                ax.plot(xs[piece], v_hard(xs[piece], t), color="k", lw=3, alpha=0.6, zorder=0)
+        ax.plot([], [], color="k", lw=3, alpha=0.6, label="hard threshold h")
+        ax.axvline(t, color="0.6", lw=0.8, ls="--")
+        ax.set_xlabel("weight x")
+        ax.set_ylabel("pruned weight v(x, t)")
+    axes[0].axvline(-t, color="0.6", lw=0.8, ls="--")
+    axes[0].set_title(f"v^β(x, t = {t:g}) for increasing sharpness β")
+    axes[1].set_title(f"zoom on the threshold x = t = {t:g}")
+    axes[0].legend(loc="upper left", fontsize=8)
+    return fig
+
+
+def threshold_gradients(x, t, betas, colors, band_beta: float = 100.0):
+    """∂v/∂x and ∂v/∂t (autograd, symlog) per β, with the band ||x| − t| < 12/β shaded for `band_beta`."""
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.4), sharex=True)
+    for b, col in zip(betas, colors):
+        gx, gt = v_grads(x, t, b)
+        axes[0].plot(x, gx, color=col, lw=1.4, label=f"β = {b}")
+        axes[1].plot(x, gt, color=col, lw=1.4, label=f"β = {b}")
+    titles = ["∂v/∂x (how a weight's gradient passes through)", "∂v/∂t (what the threshold learns from)"]
+    for ax, what in zip(axes, titles):
+        ax.set_yscale("symlog", linthresh=1e-3)
+        for s_ in (-1, 1):
+            ax.axvline(s_ * t, color="0.3", lw=0.8, ls="--")
+            ax.axvspan(s_ * t - 12 / band_beta, s_ * t + 12 / band_beta, color="tab:red", alpha=0.12,
+                       label=f"||x| − t| < 12/β, β = {band_beta:g}" if s_ == 1 else None)  # fmt: skip
+        ax.set_xlabel(f"weight x  (t = {t:g}, dashed)")
+        ax.set_title(what)
+    axes[0].set_ylabel("derivative (symlog scale)")
+    axes[1].legend(loc="lower left", fontsize=8)
+    return fig
+
+
+def threshold_trajectories(runs: dict, lam: float):
+    """Per network (title -> history): τ per layer and the hard % of weights left during the joint phase."""
+    fig, axes = plt.subplots(len(runs), 2, figsize=(12, 7.5), layout="constrained", squeeze=False)
+    for row, (title, hist) in enumerate(runs.items()):
+        joint = hist[hist["phase"] == "joint"]
+        layers = [c[4:] for c in joint.columns if c.startswith("tau_")]
+        pal = plt.cm.tab10(np.arange(len(layers)))
+        for layer, col in zip(layers, pal):
+            axes[row, 0].plot(joint["step"], joint[f"tau_{layer}"], color=col, label=layer)
+            axes[row, 1].plot(joint["step"], joint[f"{layer}_pct"], color=col, lw=1.2, label=layer)
+        axes[row, 1].plot(joint["step"], joint["weights_pct"], color="k", lw=2.6, label="total")
+        pcts = joint[[f"{layer}_pct" for layer in layers] + ["weights_pct"]].to_numpy().ravel()
+        log_pct_axis(axes[row, 1], pcts)
+        axes[row, 0].set_ylabel("τ = t / s (threshold in dense stds)")
+        axes[row, 1].set_ylabel("hard % of weights remaining (log)")
+        axes[row, 0].set_title(f"{title}: learned thresholds (λ = {lam:g})")
+        axes[row, 1].set_title(f"{title}: weights left if masked now")
+        for ax in axes[row]:
+            ax.set_xlabel("joint step")
+            ax.legend(fontsize=8, loc="best")
+    return fig
+
+
+def _nonzero_weights(model, name):
+    """The flattened weights of layer `name` (on the CPU)."""
+    return prunable_layers(model)[name].weight.detach().cpu().flatten()
+
+
+def weight_histograms(rows):
+    """Per network and layer: dense weights (grey), ours kept (colour), Han kept (outline), learned ±t dashed.
+
+    `rows` is a list of (title, dense model, our pruned model, Han's pruned model, {layer: t}).
+    """
+    ncol = max(len(prunable_layers(dense)) for _, dense, *_ in rows)
+    fig, axes = plt.subplots(len(rows), ncol, figsize=(3.4 * ncol, 6.6), squeeze=False, layout="constrained")
+    for row, (title, dense, ours_m, han_m, thresholds) in enumerate(rows):
+        layers = prunable_layers(dense)
+        for col in range(ncol):
+            ax = axes[row, col]
+            if col >= len(layers):
+                ax.axis("off")
+                continue
+            name = list(layers)[col]
+            w_dense = layers[name].weight.detach().cpu().flatten()
+            w_ours, w_han = _nonzero_weights(ours_m, name), _nonzero_weights(han_m, name)
+            w_ours, w_han = w_ours[w_ours != 0], w_han[w_han != 0]
+            lo = float(
+                min(w_dense.min(), w_ours.min() if len(w_ours) else 0, w_han.min() if len(w_han) else 0)
+            )
+            hi = float(
+                max(w_dense.max(), w_ours.max() if len(w_ours) else 0, w_han.max() if len(w_han) else 0)
+            )
+            bins = np.linspace(lo, hi, 102)
+            ax.hist(w_dense.numpy(), bins=bins, color="0.75", label="dense")
+            ax.hist(w_ours.numpy(), bins=bins, color=color("thresholds"), alpha=0.85, label="ours, kept")
+            ax.hist(
+                w_han.numpy(), bins=bins, histtype="step", color=color("han"), lw=1.1, label="Han 8%, kept"
+            )
+            for sgn in (-1, 1):
+                ax.axvline(sgn * thresholds[name], color="k", ls="--", lw=0.9)
+            ax.set_yscale("log")
+            ax.set_title(f"{title} {name}: {len(w_ours):,}/{len(w_dense):,} kept", fontsize=9)
+            ax.set_xlabel("weight value")
+        axes[row, 0].set_ylabel("count (log)")
+    axes[0, 0].legend(fontsize=7, loc="upper left")
+    return fig
+
+
+def _tradeoff_panel(ax, so, sh, *, title, han_published_err, dense_err, op, target, profile, reg):
+    """One network's error against % of weights kept: ours per λ, Han per r_final, published, dense, ours*."""
+    if target is not None:
+        pct, err = target
+        ax.add_patch(plt.Rectangle((0.01, 0), pct - 0.01, err, color="tab:green", alpha=0.1,
+                                   label=f"{profile} target box (spec §6)"))  # fmt: skip
+    ax.errorbar(so["weights_pct"]["mean"], so["error_final_pct"]["mean"], yerr=so["error_final_pct"]["std"].fillna(0),
+                fmt="o-", color=color("thresholds"), label=f"ours, λ sweep ({reg})", capsize=3)  # fmt: skip
+    for i, (lam_, r) in enumerate(so.iterrows()):
+        ax.annotate(f"λ={lam_:g}", (r["weights_pct"]["mean"], r["error_final_pct"]["mean"]), fontsize=8,
+                    xytext=(4, 5 if i % 2 == 0 else -12), textcoords="offset points",
+                    color=color("thresholds"))  # fmt: skip
+    ax.errorbar(sh["weights_pct"]["mean"], sh["error_final_pct"]["mean"], yerr=sh["error_final_pct"]["std"].fillna(0),
+                fmt="s--", color=color("han"), label="Han reproduced, r_final sweep", capsize=3)  # fmt: skip
+    for _, r in sh.iterrows():
+        ax.annotate(f"q={r['q']['mean']:.2f}", (r["weights_pct"]["mean"], r["error_final_pct"]["mean"]), fontsize=8,
+                    xytext=(4, -11), textcoords="offset points", color=color("han"))  # fmt: skip
+    ax.plot([8.0], [han_published_err], "*", ms=14, color="gold", mec="k", label="Han et al. 2015, published")
+    ax.axhline(dense_err, color=color("dense"), ls="--", lw=1, label="dense (ours)")
+    if op["lam"] is not None:
+        ax.plot([op["weights_pct"]], [op["error_final_pct"]], "o", ms=15, mfc="none", mec="k",
+                label="operating point ours*")  # fmt: skip
+    log_pct_axis(ax, [*so["weights_pct"]["mean"], *sh["weights_pct"]["mean"], 8.0], "x")
+    ys_ = [*so["error_final_pct"]["mean"], *sh["error_final_pct"]["mean"], dense_err, han_published_err]
+    ax.set_ylim(0.8 * min(ys_) - 0.05, max(ys_) + 0.25 * (max(ys_) - min(ys_)) + 0.1)
+    ax.set_xlabel("% of weights remaining (log scale)")
+    ax.set_ylabel("test error (%)")
+    ax.set_title(f"{title}: error vs weights kept ({profile})")
+
+
+def tradeoff(sweep_ours, sweep_han, nets: dict, *, han_published_err, dense_err, op, targets, profile, reg):
+    """Test error against % of weights kept per network: ours (λ sweep), Han (r_final sweep), published, ours*.
+
+    `nets` maps network -> title; `han_published_err`, `dense_err`, `op` and `targets` (None: ungraded) are keyed
+    by network.
+    """
+    fig, axes = plt.subplots(1, len(nets), figsize=(13, 5.2), layout="constrained")
+    cols_ = ["weights_pct", "error_final_pct"]
+    for ax, (net, title) in zip(axes, nets.items()):
+        so = sweep_ours[sweep_ours["network"] == net].groupby("lam")[cols_].agg(["mean", "std"])
+        sh = sweep_han[sweep_han["network"] == net].groupby("r_final")[[*cols_, "q"]].agg(["mean", "std"])
+        _tradeoff_panel(ax, so, sh, title=title, han_published_err=han_published_err[net], dense_err=dense_err[net],
+                        op=op[net], target=targets[net] if targets else None, profile=profile, reg=reg)  # fmt: skip
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncol=3, fontsize=9)
+    return fig
+
+
+def per_layer_remaining(panels):
+    """Grouped bars of % of weights left per layer: Han published, Han reproduced (8%) and ours, per network.
+
+    `panels` is a list of dicts with title, published (a Series by layer), han and ours (run histories), lam and
+    operating_point (whether that λ is ours*).
+    """
+    fig, axes = plt.subplots(1, len(panels), figsize=(13, 4.2))
+    for ax, p in zip(axes, panels):
+        ours_label = (
+            f"ours* (λ = {p['lam']:g})" if p["operating_point"] else f"ours (λ = {p['lam']:g}, no ours*)"
+        )
+        bars = {
+            "Han et al. 2015 (published)": p["published"],
+            "Han reproduced (8%)": pd.Series(remaining_by_layer(p["han"])),
+            ours_label: pd.Series(remaining_by_layer(p["ours"])),
+        }
+        layers = list(bars["Han reproduced (8%)"].index)
+        xpos = np.arange(len(layers))
+        for i, ((name, vals), col) in enumerate(
+            zip(bars.items(), ["0.7", color("han"), color("thresholds")])
+        ):
+            v = vals.reindex(layers).to_numpy(dtype=float)
+            ax.bar(xpos + (i - 1) * 0.27, v, 0.27, color=col, label=name)
+            for xi, vi in zip(xpos + (i - 1) * 0.27, v):
+                ax.text(xi, vi + 0.6, f"{vi:.1f}", ha="center", fontsize=7)
+        ax.set_xticks(xpos, layers)
+        ax.set_ylabel("% of weights left")
+        ax.set_title(p["title"])
+        ax.legend(fontsize=8)
+    return fig
+
+
+def regularizer_ablation(ablation, runs: dict, dense_err: float, budget):
+    """Error against % kept per regularizer (left) and the hard % kept during the joint phase per run (right).
+
+    `runs` maps (reg, λ) -> (model, history); `budget` is the ablation's (joint, fine-tune) epochs.
+    """
+    reg_colors = dict(zip(REGULARIZERS, plt.cm.Set1(np.arange(len(REGULARIZERS)))))
+    fig, axes = plt.subplots(1, 2, figsize=(13, 4.6))
+    for reg_, df in ablation.groupby("reg", sort=False):
+        df = df.sort_values("weights_pct")
+        axes[0].plot(df["weights_pct"], df["error_final_pct"], "o-", color=reg_colors[reg_], label=reg_)
+        for _, r in df.iterrows():
+            axes[0].annotate(f"λ={r['lam']:g}", (r["weights_pct"], r["error_final_pct"]), fontsize=7,
+                             xytext=(3, 3), textcoords="offset points")  # fmt: skip
+    for (reg_, lam_), (_, hist) in runs.items():
+        joint = hist[hist["phase"] == "joint"]
+        axes[1].plot(joint["step"], joint["weights_pct"], color=reg_colors[reg_], label=f"{reg_}, λ={lam_:g}",
+                     ls="-" if lam_ == max(lm for rg, lm in runs if rg == reg_) else "--")  # fmt: skip
+    axes[0].axhline(dense_err, color=color("dense"), ls="--", lw=1, label="dense")
+    log_pct_axis(axes[0], ablation["weights_pct"], "x")
+    axes[0].set_xlabel("% of weights remaining (log scale)")
+    axes[0].set_ylabel("test error after fine-tuning (%)")
+    axes[0].set_title(f"LeNet-300-100, {budget[0]:g} + {budget[1]:g} epochs")
+    axes[0].legend(fontsize=8)
+    joint_pcts = [h.loc[h["phase"] == "joint", "weights_pct"].to_numpy() for _, h in runs.values()]
+    log_pct_axis(axes[1], np.concatenate(joint_pcts))
+    axes[1].set_xlabel("joint step")
+    axes[1].set_ylabel("hard % of weights remaining (log)")
+    axes[1].set_title("sparsity during the joint phase")
+    axes[1].legend(fontsize=7, ncol=2)
+    return fig
+
+
+def transfer_bars(transfer, probe_tasks):
+    """Source-task accuracy and probe accuracy per task, one bar per method (dense, Han, ours) with Δ to dense."""
+    tasks = ["source digits 0-4 (test acc.)", *[f"{t} (probe acc.)" for t in probe_tasks]]
+    values = {
+        m: [
+            100 - transfer.loc[m, "source_error_pct"],
+            *[transfer.loc[m, f"{t} probe acc %"] for t in probe_tasks],
+        ]
+        for m in transfer.index
+    }
+    fig, ax = plt.subplots(figsize=(4.2 + 2.6 * len(tasks), 4.4))
+    xpos = np.arange(len(tasks))
+    for i, m in enumerate(transfer.index):
+        v = np.array(values[m])
+        pct = transfer.loc[m, "weights_pct"]
+        ax.bar(xpos + (i - 1) * 0.27, v, 0.27, color=color(m), label=f"{label(m)}: {pct:.1f}% of weights")
+        for j, (xi, vi) in enumerate(zip(xpos + (i - 1) * 0.27, v)):
+            delta = vi - values["dense"][j]
+            ax.text(xi, vi + 0.15, f"{pct:.1f}%\n{delta:+.2f} pp" if m != "dense" else "100%",
+                    ha="center", fontsize=7)  # fmt: skip
+    lo = min(min(v) for v in values.values())
+    ax.set_ylim(max(0, lo - 3), 101)
+    ax.set_xticks(xpos, tasks)
+    ax.set_ylabel("accuracy (%)")
+    ax.set_title("Transfer proxy: LeNet-5 trained on digits 0-4, fc1 features probed on new classes")
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=3)
+    return fig
