@@ -11,8 +11,8 @@ from dataclasses import replace
 
 from torch import nn
 
+from .methods import registry
 from .methods.base import Point
-from .methods.registry import METHODS
 from .metrics import summary
 from .train import evaluate
 
@@ -48,14 +48,14 @@ def dense_point(dense: nn.Module, info: Mapping) -> Point:
 
 def operating_points(dense: nn.Module, splits, plan: Mapping[str, Mapping], seed: int = 0, methods=None) -> list:
     """Every planned method's points: plan = {name: {values, budget, **settings of the method's dataclass}}."""
-    registry = METHODS if methods is None else methods
-    unknown = sorted(set(plan) - set(registry))
+    methods = registry.METHODS if methods is None else methods
+    unknown = sorted(set(plan) - set(methods))
     if unknown:
-        raise ValueError(f"no method named {unknown}; registered: {sorted(registry)}")
+        raise ValueError(f"no method named {unknown}; registered: {sorted(methods)}")
     points = []
     for name, spec in plan.items():
         spec = dict(spec)
         values, budget = spec.pop("values"), spec.pop("budget", 0)
-        method = replace(registry[name], **spec) if spec else registry[name]
+        method = replace(methods[name], **spec) if spec else methods[name]
         points += method.points(dense, splits, values=values, budget=budget, seed=seed)
     return points

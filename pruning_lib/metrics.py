@@ -3,6 +3,8 @@
 Conventions: "weights" are the prunable Linear/Conv2d weight tensors; "parameters" are weights plus biases (and
 any other parameter). Compression = total / nonzero. A layer's dense FLOPs are 2 x weights x output positions
 (a multiply and an add per weight, as in Han et al.'s tables); effective FLOPs count nonzero weights only.
+`mask_counts` and `masked_flops` count by the prune masks instead of by value (unmasked = kept, even when the
+kept value happens to be exactly 0), over the Linear/Conv2d weights and biases.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import pandas as pd
 import torch
 from torch import nn
 
-from .masks import prunable_layers
+from .masks import get_mask, prunable_layers
 
 
 def effective_parameters(model: nn.Module):
@@ -75,6 +77,47 @@ def output_positions(model: nn.Module, input_shape: tuple[int, ...]) -> dict[str
         for h in hooks:
             h.remove()
     return out
+
+
+def mask_counts(model: nn.Module) -> dict:
+    """Unmasked / total over the Linear/Conv2d weights and biases (BatchNorm and other gates not counted).
+
+    Compression (cr_*) is total / max(unmasked, 1); `layer_weights_pct` is each layer's unmasked weight share.
+    """
+    w = wn = b = bn = 0
+    per_layer = {}
+    for name, m in prunable_layers(model).items():
+        mw = get_mask(m, "weight")
+        w, wn = w + mw.numel(), wn + int(mw.sum())
+        per_layer[name] = 100.0 * int(mw.sum()) / mw.numel()
+        if m.bias is not None:
+            mb = get_mask(m, "bias")
+            b, bn = b + mb.numel(), bn + int(mb.sum())
+    return {
+        "params": w + b,
+        "params_unmasked": wn + bn,
+        "params_pct": 100.0 * (wn + bn) / (w + b),
+        "cr_params": (w + b) / max(wn + bn, 1),
+        "weights": w,
+        "weights_unmasked": wn,
+        "weights_pct": 100.0 * wn / w,
+        "cr_weights": w / max(wn, 1),
+        "layer_weights_pct": per_layer,
+    }
+
+
+def masked_flops(
+    model: nn.Module, input_shape: tuple[int, ...] = (1, 28, 28), positions: dict[str, int] | None = None
+) -> int:
+    """Unstructured FLOPs by mask: 2 x unmasked weights x output positions, summed over the prunable layers.
+
+    `positions` (from `output_positions`) saves the forward pass that measures them.
+    """
+    positions = positions or output_positions(model, input_shape)
+    total = 0
+    for name, m in prunable_layers(model).items():
+        total += 2 * int(get_mask(m).sum()) * positions[name]
+    return int(total)
 
 
 def layer_table(model: nn.Module, input_shape: tuple[int, ...] = (1, 28, 28)) -> pd.DataFrame:

@@ -154,3 +154,83 @@ def test_clone_and_remove_handle_pruned_biases():
     masks.remove_masks(twin)
     assert masks.pruned_names(twin[0]) == [] and torch.equal(twin(x), net(x))
     assert twin[0].bias[1] == 0 and isinstance(twin[0].bias, torch.nn.Parameter)
+
+
+class ConvBNNet(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(1, 4, 3)
+        self.bn = nn.BatchNorm2d(4)
+        self.fc = nn.Linear(4 * 4 * 4, 3)
+
+    def forward(self, x):
+        return self.fc(torch.relu(self.bn(self.conv(x))).flatten(1))
+
+
+def test_masks_on_any_parameter_and_their_and():
+    torch.manual_seed(0)
+    net = ConvBNNet()
+    assert [(type(m).__name__, n) for m, n in masks.maskable_tensors(net)] == [
+        ("Conv2d", "weight"), ("Conv2d", "bias"), ("BatchNorm2d", "weight"), ("BatchNorm2d", "bias"),
+        ("Linear", "weight"), ("Linear", "bias"),
+    ]  # fmt: skip
+    assert masks.get_mask(net.bn, "bias").all()  # no mask yet: all kept
+    keep = torch.tensor([True, False, True, True])
+    masks.and_mask(net.bn, "bias", keep)
+    masks.and_mask(net.bn, "bias", torch.tensor([True, True, False, True]))
+    assert masks.get_mask(net.bn, "bias").tolist() == [True, False, False, True]
+    assert net.bn.bias.tolist()[1:3] == [0.0, 0.0] and masks.pruned_names(net.bn) == ["bias"]
+    masks.install_masks(net)
+    assert set(masks.pruned_tensors(net)) == {
+        f"{m}.{n}" for m in ("conv", "bn", "fc") for n in ("weight", "bias")
+    }
+    assert masks.get_mask(net.bn, "bias").tolist() == [
+        True,
+        False,
+        False,
+        True,
+    ]  # install keeps existing masks
+    with torch.no_grad():
+        net.fc.weight_orig.mul_(2)
+    masks.refresh(net)
+    assert torch.equal(net.fc.weight, net.fc.weight_orig * net.fc.weight_mask)
+
+
+@pytest.mark.parametrize("raw", [False, True])
+def test_export_load_roundtrip_of_every_pruned_tensor(raw):
+    torch.manual_seed(0)
+    net = ConvBNNet()
+    masks.install_masks(net)
+    g = torch.Generator().manual_seed(1)
+    for m, n in masks.maskable_tensors(net):
+        masks.and_mask(m, n, torch.rand(getattr(m, n).shape, generator=g) < 0.6)
+    X, y = torch.randn(40, 1, 6, 6), torch.randint(0, 3, (40,))
+    fit(net, (X, y), epochs=2, batch_size=10, opt="adam", lr=0.01, progress_bar=False)
+    masks.refresh(net)
+    net.eval()
+    payload = masks.export_state(net, raw=raw)
+    assert all(k in payload["state"] and not k.endswith(("_orig", "_mask")) for k in payload["masks"])
+    for target in (ConvBNNet(), masks.install_masks(ConvBNNet())):  # unpruned twin, or one already masked
+        twin = masks.load_state(target, payload).eval()
+        assert torch.equal(twin(X), net(X))
+        for q, (m, n) in masks.pruned_tensors(net).items():
+            tm, _ = masks.pruned_tensors(twin)[q]
+            assert torch.equal(masks.get_mask(tm, n), masks.get_mask(m, n))
+            want = getattr(m, f"{n}_orig") if raw else getattr(m, n)
+            assert torch.equal(getattr(tm, f"{n}_orig"), want)
+    if not raw:  # the plain state loads into an unpruned twin as it is
+        plain = ConvBNNet().eval()
+        plain.load_state_dict(payload["state"])
+        assert torch.equal(plain(X), net(X))
+
+
+def test_export_after_an_optimiser_step_holds_the_trained_weights():
+    torch.manual_seed(0)
+    model = masks.apply_masks(nn.Sequential(nn.Linear(4, 3)), {"0": torch.rand(3, 4) > 0.5})
+    opt = torch.optim.SGD(model.parameters(), lr=0.5)
+    model(torch.randn(8, 4)).square().sum().backward()
+    opt.step()  # no forward pass after the step: module.weight still holds the value from before it
+    exported = masks.export_state(model)["state"]["0.weight"]
+    assert torch.equal(exported, model[0].weight_orig.detach() * model[0].weight_mask)
+    x = torch.randn(5, 4)
+    assert torch.equal(masks.load_state(nn.Sequential(nn.Linear(4, 3)), masks.export_state(model))(x), model(x))

@@ -85,3 +85,26 @@ def test_flops_of_a_batchnorm_model_in_train_mode():
     model.train()
     t = metrics.layer_table(model)
     assert t.loc[0, "flops_dense"] == 2 * 9 * 4 * 26 * 26 and model.training
+
+
+def test_mask_counts_and_masked_flops_count_by_mask():
+    model = LeNet5()
+    c = metrics.mask_counts(model)
+    assert (c["params"], c["weights"], c["params_pct"], c["cr_params"]) == (431_080, 430_500, 100.0, 1.0)
+    assert metrics.masked_flops(model) == metrics.flops(model)["dense"]
+    keep = torch.zeros(10, 500, dtype=torch.bool)
+    keep[:, :50] = True
+    masks.apply_masks(model, {"fc2": keep})
+    masks.and_mask(model.fc2, "bias", torch.arange(10) < 5)
+    with torch.no_grad():
+        model.fc2.weight_orig[0, 0] = 0.0  # an exact zero that is kept: counted by mask, not by value
+    c = metrics.mask_counts(model)
+    assert c["weights_unmasked"] == 430_500 - 4500 and c["params_unmasked"] == 431_080 - 4500 - 5
+    assert c["layer_weights_pct"]["fc2"] == 10.0 and c["cr_weights"] == 430_500 / (430_500 - 4500)
+    assert metrics.masked_flops(model) == metrics.flops(LeNet5())["dense"] - 2 * 4500
+    positions = metrics.output_positions(model, (1, 28, 28))
+    assert metrics.masked_flops(model, positions=positions) == metrics.masked_flops(model)
+    empty = nn.Sequential(nn.Linear(3, 2))
+    masks.apply_masks(empty, {"0": torch.zeros(2, 3, dtype=torch.bool)})
+    masks.and_mask(empty[0], "bias", torch.zeros(2, dtype=torch.bool))
+    assert metrics.mask_counts(empty)["cr_params"] == 8.0  # total / max(unmasked, 1)

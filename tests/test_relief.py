@@ -1,25 +1,24 @@
-"""NNrelief (spec shared/papers/relief.md, section 8): scores, alpha cut, dead rule, sweeps, masks, CIFAR paths."""
+"""NNrelief (Dekhovich et al. 2024): scores, alpha cut, dead rule, sweeps, masks on any parameter, CIFAR code paths."""
 
 import copy
 
-import pandas as pd
 import pytest
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from pruning_lib import metrics
+from pruning_lib import masks, metrics
 from pruning_lib.methods import relief as R
-from pruning_lib.models import MLP, MODELS, LeNet5, LeNet300100, ResNet20, VGGLike, build_model
+from pruning_lib.models import MLP, MODELS, LeNet5, LeNet300100, ResNet20, VGGLike, build_model, kaiming_init
 from pruning_lib.train import fit
 
 
 def conv_bias_counts(model):
     """Conv + FC weights and biases (what the paper counts; BN excluded)."""
-    return sum(p.numel() for m in R.layers(model).values() for p in m.parameters())
+    return sum(p.numel() for m in masks.prunable_layers(model).values() for p in m.parameters())
 
 
-# 1. FC score against a hand computation -------------------------------------------------------------------
+# FC score against a hand computation -------------------------------------------------------------------
 
 
 def test_fc_scores_by_hand():
@@ -39,7 +38,7 @@ def test_fc_scores_by_hand():
     assert torch.equal(R.alpha_cut(cand, 0.7, "code"), want)
 
 
-# 2. alpha cut = minimal prefix ----------------------------------------------------------------------------
+# alpha cut = minimal prefix ----------------------------------------------------------------------------
 
 
 def test_alpha_cut_is_the_minimal_prefix():
@@ -76,7 +75,7 @@ def test_alpha_cut_rejects_unknown_cut():
         R.alpha_cut(torch.ones(1, 2), 0.9, "exact")
 
 
-# 3. conv score via grouped conv equals a naive loop --------------------------------------------------------
+# conv score via grouped conv equals a naive loop --------------------------------------------------------
 
 
 def naive_conv_scores(K, b, x, stride, padding, order, agg):
@@ -117,7 +116,7 @@ def test_conv_scores_bias_free():
     assert cb is None and C.shape == (4, 3) and R.candidates(C, cb).shape == (4, 3)
 
 
-# 4. dead rule and backward sweep ---------------------------------------------------------------------------
+# dead rule and backward sweep ---------------------------------------------------------------------------
 
 
 def tiny_mlp():
@@ -142,21 +141,23 @@ def test_dead_unit_loses_row_and_bias_but_a_unit_firing_once_is_kept():
     assert (h1[:, 1] > 0).sum() == 1 and (h1[:, 2] == 0).all()
     R.prune_step(net, X, alpha_fc=1.0, sweep=False)
     fc1 = net[1]
-    assert not R.get_mask(fc1)[2].any() and not R.get_mask(fc1, "bias")[2]
-    assert R.get_mask(fc1)[1, 0] and R.get_mask(fc1, "bias")[1]
-    assert R.get_mask(fc1)[0].all() and R.get_mask(fc1, "bias")[0]
-    assert R.get_mask(net[5]).all()  # output units are never removed by the dead rule
+    assert not masks.get_mask(fc1)[2].any() and not masks.get_mask(fc1, "bias")[2]
+    assert masks.get_mask(fc1)[1, 0] and masks.get_mask(fc1, "bias")[1]
+    assert masks.get_mask(fc1)[0].all() and masks.get_mask(fc1, "bias")[0]
+    assert masks.get_mask(net[5]).all()  # output units are never removed by the dead rule
 
 
 def test_backward_sweep_removes_exactly_the_orphans():
-    net = R.install_masks(tiny_mlp())
+    net = masks.install_masks(tiny_mlp())
     fc1, fc2, fc3 = net[1], net[3], net[5]
-    R.set_mask(
+    masks.and_mask(
         fc2, "weight", torch.tensor([[0, 1, 1], [1, 1, 1], [0, 1, 1]], dtype=torch.bool)
     )  # h1[0] feeds h2[1] only
-    R.set_mask(fc3, "weight", torch.tensor([[1, 0, 1], [1, 0, 1]], dtype=torch.bool))  # W3[:, 1] masked
+    masks.and_mask(fc3, "weight", torch.tensor([[1, 0, 1], [1, 0, 1]], dtype=torch.bool))  # W3[:, 1] masked
     want = {
-        (i, n): R.get_mask(m, n).clone() for i, m in enumerate((fc1, fc2, fc3)) for n in ("weight", "bias")
+        (i, n): masks.get_mask(m, n).clone()
+        for i, m in enumerate((fc1, fc2, fc3))
+        for n in ("weight", "bias")
     }
     want[(1, "weight")][1] = False  # h2[1]: nobody reads it
     want[(1, "bias")][1] = False
@@ -164,34 +165,34 @@ def test_backward_sweep_removes_exactly_the_orphans():
     want[(0, "bias")][0] = False
     R.backward_sweep(net)
     for (i, n), mask in want.items():  # and no other mask entry changes
-        assert torch.equal(R.get_mask((fc1, fc2, fc3)[i], n), mask), (i, n)
+        assert torch.equal(masks.get_mask((fc1, fc2, fc3)[i], n), mask), (i, n)
 
 
 def test_lenet5_sweep_across_conv_fc_boundary_and_between_convs():
-    net = R.install_masks(LeNet5())
+    net = masks.install_masks(LeNet5())
     c, d = 7, 3
     keep = torch.ones(500, 800, dtype=torch.bool)
     keep[:, 16 * c : 16 * c + 16] = False
-    R.set_mask(net.fc1, "weight", keep)
+    masks.and_mask(net.fc1, "weight", keep)
     keep2 = torch.ones(50, 20, 5, 5, dtype=torch.bool)
     keep2[:, d] = False
-    R.set_mask(net.conv2, "weight", keep2)
+    masks.and_mask(net.conv2, "weight", keep2)
     removed = R.backward_sweep(net)
     assert R.unit_alive(net.conv2).tolist() == [i != c for i in range(50)]
-    assert not R.get_mask(net.conv2, "bias")[c] and R.get_mask(net.conv2, "bias").sum() == 49
+    assert not masks.get_mask(net.conv2, "bias")[c] and masks.get_mask(net.conv2, "bias").sum() == 49
     assert R.unit_alive(net.conv1).tolist() == [i != d for i in range(20)]
-    assert not R.get_mask(net.conv1, "bias")[d]
+    assert not masks.get_mask(net.conv1, "bias")[d]
     assert removed == {"fc1": 0, "conv2": 1, "conv1": 1}
 
 
-# 5. masks stay applied through retraining -------------------------------------------------------------------
+# masks stay applied through retraining -------------------------------------------------------------------
 
 
 def random_half_masks(net, seed=0):
     g = torch.Generator().manual_seed(seed)
-    R.install_masks(net)
-    for m, n in R.maskable(net):
-        R.set_mask(m, n, torch.rand(getattr(m, n).shape, generator=g) < 0.5)
+    masks.install_masks(net)
+    for m, n in masks.maskable_tensors(net):
+        masks.and_mask(m, n, torch.rand(getattr(m, n).shape, generator=g) < 0.5)
 
 
 def effective(net):
@@ -224,7 +225,7 @@ def test_masks_survive_training_checkpoint_and_rewind(opt, make):
     shape = (6,) if isinstance(net, MLP) else (1, 6, 6)
     X, y = torch.randn(200, *shape), torch.randint(0, 3, (200,))
     before = effective(net)
-    masks = {(id(m), n): R.get_mask(m, n).clone() for m, n in R.maskable(net)}
+    kept = {(id(m), n): masks.get_mask(m, n).clone() for m, n in masks.maskable_tensors(net)}
     fit(
         net,
         (X, y),
@@ -238,24 +239,24 @@ def test_masks_survive_training_checkpoint_and_rewind(opt, make):
         keep_best=True,
         progress_bar=False,
     )
-    R.refresh(net)
+    masks.refresh(net)
     after = effective(net)
-    for m, n in R.maskable(net):
-        keep = masks[(id(m), n)]
-        assert torch.equal(R.get_mask(m, n), keep)  # the checkpoint reload kept the masks
+    for m, n in masks.maskable_tensors(net):
+        keep = kept[(id(m), n)]
+        assert torch.equal(masks.get_mask(m, n), keep)  # the checkpoint reload kept the masks
         assert (getattr(m, n)[~keep] == 0).all()
     changed = [bool((after[k] != before[k]).any()) for k in after]
     assert all(changed), "every parameter tensor has unpruned entries that trained"
     R.rewind(net, theta0)
     for qual, m in net.named_modules():
         for n in ("weight", "bias"):
-            if (id(m), n) in masks:
-                keep = masks[(id(m), n)]
+            if (id(m), n) in kept:
+                keep = kept[(id(m), n)]
                 assert (getattr(m, n)[~keep] == 0).all()
                 torch.testing.assert_close(getattr(m, n)[keep], theta0[f"{qual}.{n}"][keep])
 
 
-# 6. parameter counts and dense structured FLOPs ---------------------------------------------------------------
+# parameter counts and dense structured FLOPs ---------------------------------------------------------------
 
 
 def test_parameter_counts_and_dense_flops():
@@ -266,14 +267,17 @@ def test_parameter_counts_and_dense_flops():
         ("resnet20", 268_346),
     ):
         assert conv_bias_counts(build_model(name)) == want, name
-    r = R.remaining(LeNet300100())
+    r = metrics.mask_counts(LeNet300100())
     assert (r["params"], r["weights"], r["params_pct"]) == (266_610, 266_200, 100.0)
-    r = R.remaining(LeNet5())
+    r = metrics.mask_counts(LeNet5())
     assert (r["params"], r["weights"]) == (431_080, 430_500)
-    assert R.remaining(ResNet20())["params"] == 268_346 and R.remaining(ResNet20())["weights"] == 268_336
+    assert (
+        metrics.mask_counts(ResNet20())["params"] == 268_346
+        and metrics.mask_counts(ResNet20())["weights"] == 268_336
+    )
     assert R.structured_flops(LeNet300100()) == 531_990
     assert R.structured_flops(LeNet5()) == 4_614_930
-    assert R.theoretical_flops(LeNet5()) == metrics.flops(LeNet5())["dense"]
+    assert metrics.masked_flops(LeNet5()) == metrics.flops(LeNet5())["dense"]
     assert {"vgg_like", "resnet20"} <= set(MODELS)
 
 
@@ -281,18 +285,18 @@ def test_remaining_matches_nonzero_counts_after_a_step():
     torch.manual_seed(0)
     net = R.theta0("lenet5", 0)
     R.prune_step(net, torch.rand(32, 1, 28, 28))
-    r, c = R.remaining(net), metrics.counts(net)
+    r, c = metrics.mask_counts(net), metrics.counts(net)
     assert r["params_unmasked"] == c["params_nonzero"] and r["weights_unmasked"] == c["weights_nonzero"]
     assert r["params_pct"] < 100
 
 
-# 7. CIFAR code paths on random tensors -------------------------------------------------------------------------
+# CIFAR code paths on random tensors -------------------------------------------------------------------------
 
 
 def test_removed_filter_bn_output_is_zero_in_train_and_eval():
     torch.manual_seed(0)
     net = VGGLike(width=1 / 8)
-    R.install_masks(net)
+    masks.install_masks(net)
     conv, bn = net.features[0], net.features[1]
     units = torch.zeros(conv.out_channels, dtype=torch.bool)
     units[2] = True
@@ -305,18 +309,18 @@ def test_removed_filter_bn_output_is_zero_in_train_and_eval():
 
 def test_skip_rule_removes_a_silent_branch_and_a_silent_shortcut():
     torch.manual_seed(0)
-    net = R.install_masks(ResNet20()).eval()
+    net = masks.install_masks(ResNet20()).eval()
     blk = net.layer1[1]
     k = 5
     with torch.no_grad():
         blk.bn2.weight_orig[k] = 0.0  # a_k = 0: BN2 gamma = beta = 0
         blk.bn2.bias_orig[k] = 0.0
-    R.refresh(net)
+    masks.refresh(net)
     X = torch.rand(8, 3, 32, 32)
     R.prune_step(net, X, 0.95, 0.99, sweep=False)
     assert not R.unit_alive(blk.conv2)[k]
     # a block-input channel that is zero on every sample gives r_k = 0 and turns shortcut k off
-    net = R.install_masks(ResNet20()).eval()
+    net = masks.install_masks(ResNet20()).eval()
     units = torch.zeros(16, dtype=torch.bool)
     units[3] = True
     R.remove_units(net.conv1, units, net.bn1)  # stem channel 3 is 0 everywhere -> block1 input channel 3
@@ -326,12 +330,12 @@ def test_skip_rule_removes_a_silent_branch_and_a_silent_shortcut():
 
 
 def test_resnet_sweep_uses_the_downsampling_window():
-    net = R.install_masks(ResNet20())
+    net = masks.install_masks(ResNet20())
     blk = net.layer2[0]  # 16 -> 32 channels; block-input channel c <-> shortcut channel 8 + c
     c = 4
     keep = torch.ones_like(blk.conv1.weight, dtype=torch.bool)
     keep[:, c] = False
-    R.set_mask(blk.conv1, "weight", keep)
+    masks.and_mask(blk.conv1, "weight", keep)
     blk.shortcut.mask[8 + c] = 0.0
     blk.shortcut.mask[c] = 0.0  # outside the window: must not matter
     keep = torch.ones_like(blk.conv1.weight, dtype=torch.bool)
@@ -339,12 +343,12 @@ def test_resnet_sweep_uses_the_downsampling_window():
     prev = net.layer1[2]
     assert R.unit_alive(prev.conv2).tolist() == [i != c for i in range(16)]
     assert prev.shortcut.mask.tolist() == [float(i != c) for i in range(16)]
-    assert not R.get_mask(prev.bn2)[c] and not R.get_mask(prev.bn2, "bias")[c]
+    assert not masks.get_mask(prev.bn2)[c] and not masks.get_mask(prev.bn2, "bias")[c]
     # a channel whose shortcut is on stays, even without conv1 kernels
-    net = R.install_masks(ResNet20())
+    net = masks.install_masks(ResNet20())
     keep = torch.ones_like(net.layer2[0].conv1.weight, dtype=torch.bool)
     keep[:, c] = False
-    R.set_mask(net.layer2[0].conv1, "weight", keep)
+    masks.and_mask(net.layer2[0].conv1, "weight", keep)
     R.backward_sweep(net)
     assert R.unit_alive(net.layer1[2].conv2).all()
 
@@ -352,10 +356,10 @@ def test_resnet_sweep_uses_the_downsampling_window():
 @pytest.mark.parametrize("make", [lambda: VGGLike(width=1 / 8), ResNet20])
 def test_full_prune_step_on_cifar_models(make):
     torch.manual_seed(0)
-    net = R.kaiming_init(make(), 0)
+    net = kaiming_init(make(), 0)
     X = torch.rand(16, 3, 32, 32)
     stats = R.prune_step(net, X, 0.95, 0.95 if isinstance(net, VGGLike) else 0.99)
-    r = R.remaining(net)
+    r = metrics.mask_counts(net)
     assert 0 < r["params_pct"] < 100 and "swept" in stats
     assert R.structured_flops(net) < R.structured_flops(make())
     net.train()
@@ -376,111 +380,3 @@ def test_plan_forward_matches_model_forward():
         if isinstance(net, VGGLike):
             out = net.classifier(R.conv_forward(p, x))
         torch.testing.assert_close(out, net(x))
-
-
-# the iterative loop: cache, resume, determinism ------------------------------------------------------------------
-
-
-def test_iterative_pruning_resumes_from_cache_identically():
-    torch.manual_seed(0)
-    X, y = torch.rand(300, 1, 6, 6), torch.randint(0, 3, (300,))
-    X[:, :, 0] = 0  # a blank row of pixels: always pruned
-    dense = MLP([36, 12, 8, 3])
-    train, val, test = (X[:200], y[:200]), (X[200:250], y[200:250]), (X[250:], y[250:])
-    kw = dict(alpha_fc=0.9, n_prune=50, epochs=0.5, test=test, progress_bar=False, seed=1)
-    net3, h3 = R.iterative_pruning(dense, train, val, iterations=3, use_cache=False, **kw)
-    _, h2 = R.iterative_pruning(dense, train, val, iterations=2, **kw)
-    net3b, h3b = R.iterative_pruning(dense, train, val, iterations=3, **kw)  # resumes from iteration 2
-    cols = ["iteration", "params_pct", "val_acc", "test_acc", "test_acc_pruned", "flops_structured"]
-    pd.testing.assert_frame_equal(h3[cols], h3b[cols])
-    pd.testing.assert_frame_equal(h2[cols], h3[cols].iloc[:3])
-    assert h3["params_pct"].is_monotonic_decreasing and h3["params_pct"].iloc[-1] < 100
-    fc1 = net3b[1]
-    assert not R.get_mask(fc1).view(12, 6, 6)[:, 0].any()
-    for a, b in zip(net3.state_dict().values(), net3b.state_dict().values()):
-        assert torch.equal(a, b)
-    assert dense[1].weight.shape == (12, 36) and not hasattr(
-        dense[1], "weight_mask"
-    )  # the input is untouched
-    t, found = R.operating_point(h3, max_drop_pp=100)
-    assert (t, found) == (3, True)
-
-
-# CIFAR helpers (section 5 D runs only in the paper profile with the data on disk) ------------------------------
-
-
-def test_cifar_augment_crops_and_flips_only_in_training():
-    torch.manual_seed(0)
-    aug = R.CifarAugment()
-    x = torch.randn(6, 3, 32, 32)
-    assert torch.equal(aug.eval()(x), x)
-    out = aug.train()(x)
-    assert out.shape == x.shape
-    xp = aug.fill.view(1, 3, 1, 1).repeat(6, 1, 40, 40)  # black (normalised) padding
-    xp[:, :, 4:36, 4:36] = x
-    for n in range(6):
-        found = any(
-            torch.equal(out[n], cand)
-            for dy in range(9)
-            for dx in range(9)
-            for cand in (xp[n, :, dy : dy + 32, dx : dx + 32], xp[n, :, dy : dy + 32, dx : dx + 32].flip(-1))
-        )
-        assert found, n
-
-
-def test_load_cifar10_missing_names_the_folder(tmp_path):
-    from pruning_lib.data import MissingDataError
-
-    with pytest.raises(MissingDataError, match="cifar-10-batches-py"):
-        R.load_cifar10(tmp_path)
-
-
-def test_cifar_run_on_random_tensors():
-    from pruning_lib.data import Splits
-
-    g = torch.Generator().manual_seed(0)
-
-    def part(n):
-        return torch.randn(n, 3, 32, 32, generator=g), torch.randint(0, 10, (n,), generator=g)
-
-    splits = Splits(train=part(48), val=part(16), test=part(16))
-    out = R.cifar_run(
-        "vgg_like",
-        splits,
-        dense_epochs=0.5,
-        dense_milestones=[],
-        opt="adam",
-        lr=1e-3,
-        iterations=1,
-        epochs=0.5,
-        milestones=[],
-        alpha_conv=0.95,
-        alpha_fc=0.95,
-        n_prune=16,
-        model_kwargs={"width": 1 / 8},
-        progress_bar=False,
-    )
-    assert 0 < out["remaining_pct"] < 100 and len(out["iterations"]) == 2
-
-
-def test_iterative_pruning_with_rewind_runs_and_keeps_masks():
-    torch.manual_seed(0)
-    X, y = torch.rand(200, 16), torch.randint(0, 3, (200,))
-    dense = R.kaiming_init(MLP([16, 10, 3]), 0)
-    theta0 = copy.deepcopy(dense.state_dict())
-    fit(dense, (X, y), epochs=1, batch_size=20, opt="adam", lr=1e-2, schedule="constant", progress_bar=False)
-    net, hist = R.iterative_pruning(
-        dense,
-        (X, y),
-        (X[:50], y[:50]),
-        iterations=2,
-        alpha_fc=0.9,
-        n_prune=40,
-        epochs=0.1,
-        theta0_state=theta0,
-        use_cache=False,
-        progress_bar=False,
-    )
-    assert len(hist) == 3 and hist["params_pct"].iloc[-1] < 100
-    for m, n in R.maskable(net):
-        assert (getattr(m, n)[~R.get_mask(m, n)] == 0).all()

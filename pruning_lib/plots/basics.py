@@ -69,7 +69,7 @@ def han_figure(per_layer, han_hist, dense_acc: float):
     return fig
 
 
-def weight_histograms(dense, pruned):
+def han_histograms(dense, pruned):
     """Per layer: the dense weights and the weights kept after pruning and retraining (log counts)."""
     fig, axes = plt.subplots(1, 3, figsize=(12, 3.2))
     dense_layers = prunable_layers(dense)

@@ -145,7 +145,7 @@ def _tradeoff_panel(ax, so, sh, *, title, han_published_err, dense_err, op, targ
     if target is not None:
         pct, err = target
         ax.add_patch(plt.Rectangle((0.01, 0), pct - 0.01, err, color="tab:green", alpha=0.1,
-                                   label=f"{profile} target box (spec §6)"))  # fmt: skip
+                                   label=f"{profile} target we set"))  # fmt: skip
     ax.errorbar(so["weights_pct"]["mean"], so["error_final_pct"]["mean"], yerr=so["error_final_pct"]["std"].fillna(0),
                 fmt="o-", color=color("thresholds"), label=f"ours, λ sweep ({reg})", capsize=3)  # fmt: skip
     for i, (lam_, r) in enumerate(so.iterrows()):
