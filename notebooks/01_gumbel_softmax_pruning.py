@@ -1,0 +1,588 @@
+# %% [markdown] tags=[]
+# # 01 · Gumbel-softmax pruning: learning which connections exist by gradient descent
+#
+# Zhang Zhang, Ruyi Tao, Jiang Zhang. *Neural Network Pruning by Gradient Descent*. arXiv:2311.12526 (2023);
+# code: [github.com/3riccc/neural_pruning](https://github.com/3riccc/neural_pruning) (a toy tutorial only).
+#
+# The paper gives every connection of a network a learnable on/off **gate** and trains weights and gates
+# together, from scratch, with plain stochastic gradient descent. A gate is a two-way choice (keep / drop)
+# sampled with the **Gumbel-softmax** trick, so the sampled network is always exactly sparse, yet gradients
+# still reach the gate's parameters. A penalty on the fraction of kept connections pushes gates shut. The
+# paper claims that on MNIST the network keeps "high accuracy" with only **0.15% of its parameters**, and that
+# the surviving graph is interpretable: one can read off which input features matter and along which
+# pathways information flows.
+#
+# **Run it** with `make reproduce NOTEBOOK=01` (profile `quick`, minutes on a laptop CPU) or from Jupyter.
+# The `profile` parameter picks the schedule: `smoke` proves the code runs (CI, seconds, numbers meaningless),
+# `quick` is the default, `paper` runs the longest schedule (a GPU helps).
+#
+# What you will see: (1) the method: Gumbel-max sampling, the straight-through gradient and what the
+# temperature does, on a picture of sampled masks; (2) experiment A, the authors' toy task, where the learned
+# graph splits into the two independent sub-problems; (3) experiment B, LeNet-300-100 on MNIST, a sweep of
+# the sparsity weight λ down to ≤ 0.15% of the weights, against magnitude pruning at the same sizes, and what
+# the surviving pixels and pathways look like; (4) the paper-versus-reproduction table.
+
+# %% tags=["parameters"]
+import os
+
+profile = os.environ.get("PRUNING_PROFILE", "quick")  # smoke | quick | paper
+seed = 0  # the method's runs use seed 2050 + seed (2050 is the authors' seed); the dense reference uses seed
+device = "auto"  # auto | cpu | cuda | mps
+tau = 3.0  # temperature of the forward mask's straight-through gradient (authors: 3, no annealing)
+tau_density = 1.0  # temperature of the independent density sample D_hat (authors: 1, PyTorch's default)
+lr = 0.01  # Adam learning rate for weights, biases and gate logits together (authors' code: 0.01)
+toy_lambda = 0.01  # sparsity weight of the toy task (authors' tutorial)
+strict_targets = False  # True: the last cell raises when a graded target is missed (make reproduce then fails)
+
+# %% tags=["injected-parameters", "nbval-skip"]
+# Parameters
+profile = "quick"
+
+
+# %% tags=[]
+import json
+import math
+import time
+
+import matplotlib.pyplot as plt
+import pandas as pd
+import torch
+import torch.nn.functional as F
+
+import pruning_lib as pl
+from pruning_lib.methods import gumbel as G
+
+PROFILES = {  # every schedule of this notebook; the dense reference's own schedule lives in pl.dense
+    "smoke": dict(toy_steps=300, toy_seeds=[0], mnist_epochs=1, lambdas=[1.0, 30.0], max_extra=0,
+                  sample_repeats=2, finetune_epochs=1),
+    # quick: the λ grid and the epochs were calibrated once on this profile (section 3) and are frozen here
+    "quick": dict(toy_steps=7500, toy_seeds=[0], mnist_epochs=10, lambdas=[0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0],
+                  max_extra=1, sample_repeats=10, finetune_epochs=1),
+    "paper": dict(toy_steps=7500, toy_seeds=[0, 1, 2, 3, 4], mnist_epochs=30,
+                  lambdas=[0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0, 300.0], max_extra=3, sample_repeats=10,
+                  finetune_epochs=3),
+}
+for name, value in [("tau", tau), ("tau_density", tau_density)]:
+    pl.checks.check_range(name, value, 0.01, 100.0)
+pl.checks.check_range("lr", lr, 1e-6, 1.0)
+pl.checks.check_range("toy_lambda", toy_lambda, 0.0, 100.0)
+pl.checks.check_bool("strict_targets", strict_targets)
+run = pl.setup_run("gumbel", profile, PROFILES, seed=seed, device=device,
+                   params=dict(tau=tau, tau_density=tau_density, lr=lr, toy_lambda=toy_lambda,
+                               strict_targets=strict_targets))
+S = run.settings
+method_seed = 2050 + seed
+graded = profile != "smoke"
+BUDGET_KEPT = 399  # 0.15% of LeNet-300-100's 266,200 weights, rounded down
+pd.set_option("display.precision", 4)
+S
+
+# %% [markdown] tags=[]
+# ## 1 · The method
+#
+# ### Gates with two logits
+#
+# Every weight w_ij of every `nn.Linear` layer, the output layer included, gets a gate m_ij ∈ {0, 1} and two
+# logits θ_ij = (θ0, θ1): channel 0 means "keep", channel 1 "drop". The layer computes h = φ((W ⊙ m) h_prev + b);
+# biases are never gated. A gate is **sampled** with the Gumbel-max trick: draw two independent Gumbel(0, 1)
+# noises G0, G1 and keep the connection if θ0 + G0 ≥ θ1 + G1. This picks "keep" with probability exactly
+# softmax(θ)_0 = σ(θ0 − θ1), so the mask is a genuine random 0/1 sample.
+#
+# ### The straight-through gradient and the temperature τ
+#
+# The argmax has no useful gradient. The **Gumbel-softmax** relaxation replaces it by
+# y = softmax((θ + G)/τ), a smooth point on the simplex; the *straight-through* ("hard") version uses the exact
+# 0/1 sample in the forward pass and the gradient of y in the backward pass
+# (`F.gumbel_softmax(θ, τ, hard=True)`). So **τ changes only the gradient, never the sampled mask**: small τ
+# makes the soft sample nearly binary and its gradient large but concentrated near the decision boundary;
+# large τ spreads a small gradient over many gates. The authors use τ = 3 for the mask, fixed, with no
+# annealing.
+#
+# ### One number per gate
+#
+# With two channels everything depends on Δ = θ0 − θ1 and on L = G0 − G1, which is a standard **logistic**
+# variable (L = log u − log(1 − u) for one uniform u). The hard sample is 1[Δ + L ≥ 0] and channel 0 of the
+# soft sample is σ((Δ + L)/τ): the same distribution and the same straight-through gradient as
+# `F.gumbel_softmax`, with one random number per weight instead of two and no softmax over a size-2 axis.
+# `pruning_lib.methods.gumbel` implements it this way (it is several times faster) and its tests check that it
+# reproduces `F.gumbel_softmax` sample for sample and gradient for gradient.
+#
+# ### The loss and the extraction
+#
+# The density penalty is D̂ = (1/N) Σ m′_ij over all N gated weights, where m′ is an *independent* hard sample
+# at τ = 1 (not the forward mask), again with its straight-through gradient. The loss is
+# task loss + λ·D̂, and one Adam optimiser updates weights, biases and gate logits together from a random
+# start: no pre-training, no separate pruning phase. At the end the mask is the argmax M* = 1[θ0 ≥ θ1] (a tie
+# keeps) and the network W ⊙ M* is used **without any retraining**.
+#
+# The picture: 8 × 24 gates whose keep-probability grows from left to right, one draw of the noise L. The soft
+# samples change with τ, the hard sample does not; over many draws each gate is kept with probability σ(Δ)
+# whatever τ is, while the straight-through slope σ'(z/τ)/τ is what τ controls.
+
+# %% tags=[]
+# 8 x 24 gates, one draw of the noise L: soft samples per τ, the hard sample, P(keep) and the slope against τ
+fig = pl.plots.gumbel.temperature_figure(taus=(0.3, 1.0, 3.0, 10.0))
+run.save_figure(fig, "lecture_masks_vs_temperature")
+plt.show()
+
+# %% [markdown] tags=[]
+# The same check the unit tests make, in two lines: with the noise `F.gumbel_softmax` would draw, the binary
+# form gives the identical mask and the identical gradient on the logits.
+
+# %% tags=[]
+# NBVAL_CHECK_OUTPUT
+gate = G.GumbelGate((30, 20), tau=3.0)
+logits = gate.logits.detach().clone().contiguous().requires_grad_()
+torch.manual_seed(11)
+gumbels = -torch.empty_like(logits).exponential_().log()  # what F.gumbel_softmax draws internally
+torch.manual_seed(11)
+reference = F.gumbel_softmax(logits, tau=3.0, hard=True)[..., 0]
+ours = gate.sample(3.0, noise=gumbels[..., 0] - gumbels[..., 1])
+upstream = torch.randn(30, 20)
+(reference * upstream).sum().backward()
+(ours * upstream).sum().backward()
+print("identical masks:", torch.equal(ours.detach(), reference.detach()))
+print("gradients agree (|diff| < 1e-6):", bool((gate.theta.grad.movedim(0, -1) - logits.grad).abs().max() < 1e-6))
+
+# %% [markdown] tags=[]
+# In the library a gate is a `torch.nn.utils.parametrize` parametrization of `Linear.weight`: `GumbelGate`
+# holds the logits and a mode, `"sample"` (a fresh hard mask at every forward pass, for training), `"argmax"`
+# (M*) or `"dense"` (no mask). `G.gate_linears(model)` gates every Linear; `G.export_pruned(model)` returns an
+# ordinary model whose weights are W ⊙ M*, expressed as `torch.nn.utils.prune` masks like every other method
+# of this suite. Gated LeNet-300-100 has N = 266,200 gates (its 410 biases are not gated), so the paper's
+# "0.15% of the parameters" means at most 399 kept weights: the biases alone are 0.154% of all 266,610
+# parameters, so the claim can only count the gated weights. Both conventions are reported below.
+
+# %% tags=[]
+# NBVAL_CHECK_OUTPUT
+lenet, lenet_gates = G.lenet300_gated(seed=method_seed)
+print("gated layers:", [(g.layer, tuple(g.logits.shape)) for g in lenet_gates])
+print(f"gated weights N = {G.n_gated(lenet_gates):,}; biases (never gated) = "
+      f"{sum(m.bias.numel() for m in pl.masks.prunable_layers(lenet).values())}")
+print(f"budget: {BUDGET_KEPT} weights = {100 * BUDGET_KEPT / 266_200:.3f}% of the weights; "
+      f"compression {266_200 / BUDGET_KEPT:.1f}x (weights only), {266_610 / (BUDGET_KEPT + 410):.1f}x (all parameters)")
+toy_net, toy_gates = G.toy_model()
+print(f"toy 4-10-10-2 network: N = {G.n_gated(toy_gates)} gated weights, 22 biases")
+del lenet, lenet_gates, toy_net, toy_gates
+
+
+# %% [markdown] tags=[]
+# ## 2 · Experiment A: the authors' toy task
+#
+# Four inputs x1..x4 ~ U(−1, 1) and two targets, y1 = 3 sin((x1 − x2)²) and y2 = (x3 + x4)³: two independent
+# sub-problems in one network. The authors' tutorial trains a 4-10-10-2 SiLU network, all three layers gated,
+# with L1 loss + 0.01·D̂, full-batch Adam (lr 0.01), τ = 3 / 1, for 7,500 steps from seed 2050, with their
+# initialisation (W and gate logits N(0, 1)·2/fan_in, biases 2/fan_in). If the gates work, the kept graph
+# should split into two disconnected parts, {x1, x2} → y1 and {x3, x4} → y2. Their committed run kept 18 of 160
+# connections (last logged D̂ = 0.1125). The split is checked programmatically: the graph of *effective* edges
+# (those on some input → output path) must have exactly two components with an output, y1's holding exactly
+# {x1, x2} and y2's exactly {x3, x4}, with a path from each of those inputs to its output.
+
+# %% tags=[]
+def toy_run(s):
+    """Train the toy from seed s (cached); returns (gated model in argmax mode, history)."""
+    cfg = {"steps": S["toy_steps"], "seed": s, "lam": toy_lambda, "lr": lr, "tau": tau,
+           "tau_density": tau_density}
+
+    def compute():
+        model, hist, _ = G.train_toy(S["toy_steps"], seed=s, lam=toy_lambda, lr=lr, tau=tau,
+                                     tau_density=tau_density)
+        return {"state": model.state_dict(), "history": hist}
+
+    payload, _ = run.cached(f"toy_seed_{s}", "gumbel-toy", cfg, compute, version=G.VERSION)
+    model, _ = G.toy_model(s, tau)
+    model.load_state_dict(payload["state"])
+    G.set_mode(model, "argmax")
+    return model, pd.DataFrame(payload["history"])
+
+
+def toy_summary(model):
+    """Kept / effective edges, split checks, sign symmetry of one toy model."""
+    masks = G.argmax_masks(model)
+    check, raw = G.split_check(masks), G.split_check(masks, effective=False)
+    w1 = G.gated_weights(model)["1"]
+    return {"kept": sum(int(m.sum()) for m in masks.values()),
+            "effective": sum(int(m.sum()) for m in G.effective_edges(masks)),
+            "split_ok": check["ok"], "split_ok_raw": raw["ok"], "check": check,
+            "sign_symmetry": G.sign_symmetry(w1, G.effective_edges(masks)[0])}
+
+
+toy_seeds = [method_seed + s for s in S["toy_seeds"]]
+with run.timed("toy"):
+    toy_model, toy_hist = toy_run(toy_seeds[0])
+toy = toy_summary(toy_model)
+toy_last = toy_hist.iloc[-1]
+print(f"seed {toy_seeds[0]}, {S['toy_steps']} steps: kept {toy['kept']} of 160 edges "
+      f"(argmax density {toy['kept'] / 160:.4f}), {toy['effective']} effective; last D_hat {toy_last['dhat']:.4f}")
+print(f"test MSE: argmax mask {toy_last['test_mse_argmax']:.4f}, sampled mask {toy_last['test_mse_sampled']:.4f}")
+print(f"split check (effective edges): {toy['split_ok']}; on the raw kept graph: {toy['split_ok_raw']}; "
+      f"components with an output: inputs {toy['check']['inputs_per_component']}, "
+      f"outputs {toy['check']['outputs_per_component']}, edges {toy['check']['edges_per_component']}")
+print("sign symmetry (first-layer units fed by both inputs of a pair):", toy["sign_symmetry"])
+
+# %% tags=[]
+# training loss, test MSE (sampled and argmax mask) and the three densities against the step
+fig = pl.plots.gumbel.toy_training_figure(toy_hist, toy_seeds[0], toy_lambda, tau, tau_density)
+run.save_figure(fig, "toy_training")
+plt.show()
+
+# %% [markdown] tags=[]
+# The kept graph, inputs at the bottom and outputs at the top. Edges are coloured by their signed weight
+# (red positive, blue negative, centred at 0); units are ordered automatically, y1's component left and y2's
+# right, then by the mean position of their neighbours, unused units at the right end. Since y1 depends on
+# x1 − x2 and y2 on x3 + x4, one expects first-layer units that read x1 and x2 with opposite signs and units
+# that read x3 and x4 with the same sign ("feature symmetry" in the paper).
+
+# %% tags=[]
+# the kept graph of the toy run, inputs at the bottom, edges coloured by signed weight
+fig = pl.plots.gumbel.toy_pathways_figure(toy_model, toy["kept"], toy["split_ok"])
+run.save_figure(fig, "toy_pathways")
+plt.show()
+
+# %% tags=[]
+seeds_split_ok = {toy_seeds[0]: toy["split_ok"]}
+for s in toy_seeds[1:]:  # paper profile: the same run from four more seeds
+    with run.timed(f"toy_seed_{s}"):
+        m, _ = toy_run(s)
+    summary = toy_summary(m)
+    seeds_split_ok[s] = summary["split_ok"]
+    print(f"seed {s}: kept {summary['kept']}, split {summary['split_ok']}")
+print("split check per seed:", seeds_split_ok)
+
+# %% [markdown] tags=[]
+# ## 3 · Experiment B: LeNet-300-100 on MNIST
+#
+# The paper's MNIST setting is not published. This notebook uses the only public code's recipe: a 784-300-100-10
+# ReLU network with every Linear gated, cross-entropy + λ·D̂, Adam with lr 0.01 on weights, biases and gate
+# logits together, constant learning rate, minibatches of 128, τ = 3 / 1, PyTorch's default initialisation of
+# W and b (gate logits as in the authors' code), pixels in [0, 1] without normalisation (so background pixels
+# are exactly 0 and their edges get no task gradient), trained from scratch. The runs of all λ start from the
+# same seed (2050 + `seed`), so they differ only in λ. Every number reported uses the argmax mask and no
+# retraining; sampled masks are reported next to it.
+#
+# **How the λ grid was chosen.** Because D̂ is a mean over all gated weights, the toy's λ = 0.01 does not carry
+# over. The grid was calibrated once, on the quick profile, by *density only*: a log grid (steps of about √10)
+# whose densest run keeps about 10% of the weights and whose sparsest keeps fewer than 399, frozen in the
+# profile table above as {0.1, 0.3, 1, 3, 10, 30, 100}. The density still falls, slowly, after several
+# epochs, so the number of epochs matters: the spec's cost estimate suggested 4, its calibration showed that
+# about 8 are needed to reach 399 weights, and the quick profile uses 10, which is what the 8-minute budget
+# allows with a margin (the measured cost per epoch is printed below). The spec's refinement rule may add one
+# run: if the smallest λ that keeps ≤ 399 weights keeps fewer than 266 (0.10%), it runs the geometric mean of
+# that λ and the next smaller one; if no λ reaches 399, it runs √10 times the largest. The headline run is the
+# one with the **largest kept count ≤ 399**: it is chosen by density, never by test
+# accuracy.
+
+# %% tags=[]
+splits = pl.dense.profile_data(profile)
+print("data:", splits.sizes(), "| epochs per λ:", S["mnist_epochs"], "| grid:", S["lambdas"])
+
+# %% [markdown] tags=[]
+# ### What the gates cost
+#
+# One epoch of dense LeNet-300-100 and one of the gated network, the same loop, the same batches and the same
+# Adam, timed now on this machine (the gated step draws two masks of 266,200 gates and updates three times as
+# many parameters):
+
+# %% tags=[]
+with run.timed("epoch_cost"):
+    cost = G.epoch_seconds(splits.train, lr=lr, seed=method_seed, device=run.device)
+print(f"one epoch: dense {cost['dense']:.2f} s, gated {cost['gated']:.2f} s -> gated / dense = {cost['ratio']:.2f}x "
+      f"({torch.get_num_threads()} threads)")
+
+# %% [markdown] tags=[]
+# ### The λ sweep
+#
+# Each run is cached under `cache/gumbel-mnist/` by a hash of its settings, so a rerun (and notebook 05) loads
+# it instead of training again: `G.cached_lenet300(lam, profile, epochs=..., seed=...)`.
+
+# %% tags=[]
+mnist, mnist_times = {}, []
+
+
+def run_lambda(lam):
+    """Train (or load) one λ; keep its pruned model and history."""
+    t0 = time.perf_counter()
+    model, hist, hit = G.cached_lenet300(lam, profile, epochs=S["mnist_epochs"], seed=method_seed,
+                                         device=run.device, splits=splits, sample_repeats=S["sample_repeats"],
+                                         lr=lr, tau=tau, tau_density=tau_density)
+    run.cache_hits[f"mnist_lambda_{lam:g}"] = hit
+    mnist[lam] = {"model": model, "history": hist}
+    mnist_times.append(round(time.perf_counter() - t0, 2))
+    last = hist.iloc[-1]
+    print(f"λ = {lam:<8g} kept {int(last['kept']):>7,} ({100 * last['density_argmax']:.3f}%), test acc "
+          f"{100 * last['acc_argmax']:.2f}% argmax / {100 * last['acc_sampled_mean']:.2f}% sampled, "
+          f"{'cached' if hit else f'{hist.seconds.sum():.0f} s'}")
+
+
+def extra_lambda():
+    """The spec's refinement rule: the next λ to run, or None."""
+    lams = sorted(mnist)
+    kept = {lam: int(mnist[lam]["history"]["kept"].iloc[-1]) for lam in lams}
+    ok = [lam for lam in lams if kept[lam] <= BUDGET_KEPT]
+    if not ok:
+        return round(lams[-1] * math.sqrt(10), 4)
+    hi = ok[0]
+    lower = [lam for lam in lams if lam < hi]
+    if kept[hi] < 266 and lower:
+        return round(math.sqrt(lower[-1] * hi), 4)
+    return None
+
+
+with run.timed("mnist"):
+    for lam in S["lambdas"]:
+        run_lambda(lam)
+    for _ in range(S["max_extra"]):
+        lam = extra_lambda()
+        if lam is None or lam in mnist:
+            break
+        print("refinement: adding λ =", lam)
+        run_lambda(lam)
+
+
+# %% tags=[]
+def run_row(lam):
+    """One line of results.json's mnist_runs for the run of λ."""
+    model, hist = mnist[lam]["model"], mnist[lam]["history"]
+    masks = pl.masks.get_masks(model)
+    eff = G.effective_edges(masks)
+    c = pl.metrics.counts(model)
+    last = hist.iloc[-1]
+    kept = int(last["kept"])
+    assert c["weights_nonzero"] == kept, (c["weights_nonzero"], kept)  # the exported model has exactly M*
+    return {"lambda": lam, "epochs": int(last["epoch"]), "kept": kept,
+            "effective_kept": int(sum(int(m.sum()) for m in eff)),
+            "density_weights_pct": c["weights_pct"], "density_all_pct": 100 * (kept + 410) / c["params"],
+            "compression_weights": c["compression_weights"], "compression_all": c["params"] / (kept + 410),
+            "acc_argmax": float(last["acc_argmax"]), "acc_sampled_mean": float(last["acc_sampled_mean"]),
+            "acc_sampled_std": float(last["acc_sampled_std"]),
+            "selected_pixels": int(masks["fc1"].any(0).sum()),
+            "effective_selected_pixels": int(eff[0].any(0).sum()),
+            "dhat_initial": float(hist["dhat_last"].iloc[0]), "dhat_last": float(last["dhat_last"]),
+            "density_expected": float(last["density_expected"]),
+            "seconds_per_epoch": float(hist["seconds"].iloc[1:].mean())}
+
+
+runs = pd.DataFrame([run_row(lam) for lam in sorted(mnist)])
+within = runs[runs["kept"] <= BUDGET_KEPT]
+head = (within.loc[within["kept"].idxmax()] if len(within) else runs.loc[runs["kept"].idxmin()])
+head_lam = float(head["lambda"])
+meets_budget = bool(head["kept"] <= BUDGET_KEPT)
+assert all(abs(d - 0.5) < 0.1 for d in runs["dhat_initial"]), "initial D_hat should be about 0.5"
+print(f"headline (largest kept count ≤ {BUDGET_KEPT}): λ = {head_lam:g}, {int(head['kept'])} weights kept "
+      f"({head['density_weights_pct']:.3f}%), test accuracy {100 * head['acc_argmax']:.2f}% with M*, "
+      f"{100 * head['acc_sampled_mean']:.2f} ± {100 * head['acc_sampled_std']:.2f}% with sampled masks"
+      + ("" if meets_budget else " (no run met the budget: this is the sparsest)"))
+runs[["lambda", "kept", "effective_kept", "density_weights_pct", "compression_weights", "compression_all",
+      "acc_argmax", "acc_sampled_mean", "acc_sampled_std", "selected_pixels", "seconds_per_epoch"]]
+
+# %% [markdown] tags=[]
+# ### The magnitude baseline at the same sizes
+#
+# For each run, pruning_lib's global magnitude pruning cuts the canonical dense LeNet-300-100 of this suite
+# (`pl.dense.reference_model`, SGD; the same for every notebook) to *exactly* the same number of weights in one
+# shot, biases unpruned, and then fine-tunes the survivors with the mask fixed (Adam, lr 10⁻³, batch 128).
+# Accuracies before and after fine-tuning are reported as they come, even where a digit has lost every path.
+# Note the asymmetry: the Gumbel network gets no retraining after extraction; the baseline gets a fine-tuning.
+
+# %% tags=[]
+with run.timed("baseline"):
+    dense, dense_info = pl.dense.reference_model("lenet300", profile, seed, run.device)
+    run.cache_hits["dense"] = dense_info["cache_hit"]
+    base_rows = []
+    for k in sorted(set(runs["kept"])):
+        cfg = {"base": pl.dense.reference_config("lenet300", profile, seed), "kept": int(k),
+               "epochs": S["finetune_epochs"], "lr": 1e-3, "batch_size": 128}
+        row, _ = run.cached(f"baseline_k{k}", "gumbel-baseline", cfg, lambda k=k: pl.magnitude.magnitude_at(
+            dense, k, splits.train, splits.test, epochs=S["finetune_epochs"], seed=seed)[1], version=G.VERSION)
+        base_rows.append({k2: row[k2] for k2 in ("kept", "acc_pruned", "acc_finetuned")})
+baseline = pd.DataFrame(base_rows)
+dense_acc = dense_info["test_acc"]
+print(f"dense reference: test accuracy {100 * dense_acc:.2f}%")
+baseline.assign(density_pct=100 * baseline["kept"] / 266_200)
+
+# %% tags=[]
+# test accuracy (argmax and sampled masks) and argmax density per epoch, one colour per λ
+fig = pl.plots.gumbel.lambda_training_figure({lam: r["history"] for lam, r in mnist.items()}, head_lam, profile,
+                                             BUDGET_KEPT)
+run.save_figure(fig, "mnist_training")
+plt.show()
+
+# %% tags=[]
+# one point per λ (argmax and sampled masks) against magnitude pruning at the same kept counts
+fig = pl.plots.gumbel.lambda_pareto_figure(runs, baseline, dense_acc, BUDGET_KEPT)
+run.save_figure(fig, "mnist_pareto")
+plt.show()
+
+# %% [markdown] tags=[]
+# ### What the pruned network looks at
+#
+# In the headline run, a pixel is *selected* if at least one of its 300 first-layer connections survives. The
+# left map counts the surviving first-layer edges per pixel; the right one shows the selected pixels over the
+# mean training digit. Pixels that are 0 in every image never get a task gradient, so the density penalty
+# closes all their gates.
+
+# %% tags=[]
+hm = mnist[head_lam]["model"]
+head_masks = pl.masks.get_masks(hm)
+head_eff = G.effective_edges(head_masks)
+fig = pl.plots.gumbel.pixel_selection_figure(head_masks, head_eff, splits.train[0], head_lam)
+run.save_figure(fig, "mnist_feature_importance")
+plt.show()
+print(f"selected pixels: {int(head_masks['fc1'].any(0).sum())}; "
+      f"effective selected pixels: {int(head_eff[0].any(0).sum())}")
+
+# %% [markdown] tags=[]
+# The whole effective graph of the headline run: pixel → first hidden layer → second hidden layer → digit,
+# only edges on some pixel-to-digit path, coloured by signed weight centred at 0, units ordered by the
+# barycentre of their neighbours. Pixels are labelled (row, column).
+
+# %% tags=[]
+# pixel -> h1 -> h2 -> digit, only edges on a pixel-to-digit path, pixels labelled (row, column)
+fig = pl.plots.gumbel.digit_pathways_figure(hm, head_masks, head_eff, head_lam, int(head["kept"]))
+run.save_figure(fig, "mnist_pathways")
+plt.show()
+
+# %% [markdown] tags=[]
+# Per digit c, the pixels with at least one path to c's output (colour = number of paths P[i, c], with
+# P = A1·A2·A3 the product of the 0/1 adjacency matrices of the effective graph) over the mean image of that
+# digit in grey.
+
+# %% tags=[]
+P = G.path_counts(head_eff)
+fig = pl.plots.gumbel.class_pathways_figure(P, *splits.train, head_lam)
+run.save_figure(fig, "mnist_class_pathways")
+plt.show()
+digits_reached = int((P.sum(0) > 0).sum())
+print(f"{digits_reached} of 10 digits have at least one path from a pixel; "
+      f"{len(G.components(head_eff))} connected component(s) of effective edges")
+
+# %% [markdown] tags=[]
+# ## 4 · Paper versus reproduction
+#
+# The paper gives no MNIST accuracy, only "high accuracy" at 0.15% of the parameters, so the targets are this
+# project's (spec section 6): toy, argmax density ≤ 0.15 and the programmatic split; MNIST, ≤ 399 weights at test
+# accuracy ≥ 90% (quick) or ≥ 93% (paper) with the argmax mask and no retraining, from a sweep of ≥ 5 λ whose
+# densities span about 10% (here: the densest run keeps ≥ 5%) down to ≤ 0.15%; the issue's goals of a gated
+# epoch ≤ 2× a dense one and the quick notebook within 8 minutes on 2 cores. The authors' toy run (18 edges,
+# D̂ = 0.1125) is a reference, not a target.
+
+# %% tags=[]
+toy_density = toy["kept"] / 160
+head_acc = 100 * head["acc_argmax"]
+acc_target = 93.0 if profile == "paper" else 90.0
+dens = runs["density_weights_pct"]
+sweep_ok = len(runs) >= 5 and dens.max() >= 5.0 and dens.min() <= 0.15
+base_head = baseline.set_index("kept").loc[int(head["kept"])]
+elapsed = time.perf_counter() - run.started
+src = "Zhang et al. 2023 (arXiv:2311.12526) / authors' tutorial"
+claims = pl.reference.ZHANG2023_CLAIMS
+headline = [
+    pl.report.headline("toy: argmax density (kept of 160)", toy_density, paper=claims["toy_density_last"],
+                       target="≤ 0.15", met=(toy_density <= 0.15) if graded else None, source=src + " (D̂)"),
+    pl.report.headline("toy: graph splits into {x1,x2}→y1 and {x3,x4}→y2", toy["split_ok"], paper=True,
+                       target="split", met=toy["split_ok"] if graded else None, source=src + " (figure)"),
+    pl.report.headline("MNIST headline: weights kept", int(head["kept"]), paper=claims["mnist_kept_max"],
+                       target=f"≤ {BUDGET_KEPT}", met=meets_budget if graded else None, source=src),
+    pl.report.headline("MNIST headline: weights kept (% of weights)", float(head["density_weights_pct"]),
+                       paper=claims["mnist_params_pct"], unit="%", source=src),
+    pl.report.headline("MNIST headline: test accuracy, argmax mask, no retraining", head_acc,
+                       target=f"≥ {acc_target:g}%", unit="%",
+                       met=(meets_budget and head_acc >= acc_target) if graded else None,
+                       source=src + ' ("high accuracy", no number)'),
+    pl.report.headline("MNIST headline: test accuracy, sampled masks (mean)", 100 * head["acc_sampled_mean"],
+                       unit="%", source="this notebook"),
+    pl.report.headline("MNIST headline: compression (all parameters)", float(head["compression_all"]),
+                       unit="×", source="this notebook"),
+    pl.report.headline("global magnitude + fine-tuning at the headline size: test accuracy",
+                       100 * float(base_head["acc_finetuned"]), unit="%", source="this notebook"),
+    pl.report.headline("λ sweep: runs; densest % / sparsest %", f"{len(runs)}; {dens.max():.2f}% / {dens.min():.3f}%",
+                       target="≥ 5; ≥ 5% / ≤ 0.15%", met=sweep_ok if graded else None, source="spec §6"),
+    pl.report.headline("gated epoch / dense epoch (same loop, this run)", cost["ratio"], target="≤ 2×", unit="×",
+                       met=(cost["ratio"] <= 2.0) if graded else None, source="issue goal", volatile=True),
+    pl.report.headline("notebook wall time (min)", elapsed / 60, target="≤ 8 (quick)",
+                       met=(elapsed <= 480) if profile == "quick" else None, source="issue budget", volatile=True),
+]
+pl.report.comparison_table(headline)
+
+# %% [markdown] tags=[]
+# ### Deviations and unknowns
+#
+# * **Every MNIST hyperparameter is unknown** (optimizer, learning rate, batch, epochs, λ, τ, preprocessing,
+#   activation). This notebook uses the toy code's recipe (Adam 0.01 on everything, τ = 3 / 1, no annealing)
+#   with minibatches of 128, ReLU, constant learning rate and the epochs of the profile; the λ grid is the
+#   project's, calibrated on the quick profile by density.
+# * **The paper's MNIST accuracy is unknown**, and so is whether it uses the argmax or a sampled mask; both are
+#   reported, the targets use the argmax mask. "0.15% of the parameters" is read as gated weights (≤ 399), since
+#   the 410 biases alone are 0.154% of all parameters.
+# * **Initialisation**: the toy uses the authors' (W and gate logits N(0, 1)·2/fan_in, biases 2/fan_in); MNIST
+#   uses PyTorch's default for W and b (`init="authors"` restores the code's, whose first-layer weight std
+#   0.0026 is 8× below PyTorch's) and the authors' for the gate logits.
+# * **Data**: MNIST pixels in [0, 1] without mean/std normalisation; training on the suite's 55,000-image split
+#   (5,000 held out as validation, unused here) rather than all 60,000; the smoke profile uses stratified subsets.
+# * **Implementation**: the two-logit Gumbel-softmax is computed in its equivalent binary form (one logistic
+#   draw per weight), tested against `F.gumbel_softmax`; `nn.Linear` stores W as (out, in) where the authors'
+#   code uses (in, out), so the random streams differ and no run matches the authors' numbers bit for bit.
+#   Evaluation with sampled masks uses a private random stream, so it never changes a training run.
+# * **Schedule**: 10 epochs per λ in the quick profile where the spec's table says 4 (its own calibration showed
+#   that about 8 are needed to reach 399 weights), and the quick grid is {0.1, ..., 100} where the spec started
+#   from {0.3, ..., 30}: the densest run should keep about 10% and the spec's rule would have added λ ≈ 95 anyway.
+# * **Headline selection** by density (largest kept count ≤ 399), never by test accuracy; the toy headline is
+#   the authors' seed 2050 (+ `seed`).
+# * **Baseline**: global magnitude pruning of the suite's canonical dense model (SGD) instead of a dense model
+#   trained with Adam, then fine-tuned with the mask fixed; the Gumbel runs themselves are never fine-tuned.
+# * **Figures** are this project's design (the paper's five figures are unknown apart from the framework
+#   diagram and the toy pathway figure); pathway colours are centred at 0 and units are ordered automatically,
+#   where the authors used an uncentred map and hand-placed neurons.
+# * The final cell lists every graded target that was missed (the spec asks it to assert them); it raises only
+#   with `strict_targets=True`, so that `make reproduce` finishes and rewrites the figures even when a target is
+#   missed. The wall-time budget and the epoch-cost goal depend on the machine and are not graded there.
+
+# %% [markdown] tags=[]
+# The last cell checks the targets of the spec (quick and paper profiles; nothing is graded in smoke) and lists
+# any that were missed, with the measured value in the table above. With `strict_targets=True` it raises.
+
+# %% tags=[]
+missed = [f"{r['quantity']}: measured {pl.report.fmt(r['measured'], r['unit'])}, target {r['target']}"
+          for r in headline if r["met"] is False and not r["volatile"]]
+if not graded:
+    print("smoke profile: nothing graded")
+elif missed:
+    print(f"MISSED ({profile}):\n  " + "\n  ".join(missed))
+else:
+    print("all graded reproduction targets met")
+# with strict_targets, a missed target stops the run before results.json is written (next cell)
+
+# %% tags=[]
+results = {
+    "timings_s": {"mnist_runs": mnist_times},
+    "toy": {"kept": toy["kept"], "density_argmax": toy_density, "density_sampled_last": float(toy_last["dhat"]),
+            "test_mse_argmax": float(toy_last["test_mse_argmax"]),
+            "test_mse_sampled": float(toy_last["test_mse_sampled"]), "split_ok": toy["split_ok"],
+            "split_ok_raw": toy["split_ok_raw"], "edges_per_component": toy["check"]["edges_per_component"],
+            "effective_kept": toy["effective"], "sign_symmetry": toy["sign_symmetry"],
+            "seeds_split_ok": {str(k): v for k, v in seeds_split_ok.items()}, "steps": S["toy_steps"]},
+    "mnist_runs": runs.to_dict("records"),
+    "mnist_histories": {f"{lam:g}": {k: list(v.values()) for k, v in json.loads(mnist[lam]["history"].to_json()).items()}
+                        for lam in sorted(mnist)},  # per-epoch histories (to_json writes NaN as null)
+    "mnist_headline": {"lambda": head_lam, "kept": int(head["kept"]), "acc_argmax": float(head["acc_argmax"]),
+                       "acc_sampled_mean": float(head["acc_sampled_mean"]), "meets_budget": meets_budget},
+    "baseline": baseline.to_dict("records"),
+    "dense_acc": dense_acc,
+    "epoch_cost_s": cost,
+    "headline": headline,
+}
+figures = ["lecture_masks_vs_temperature", "toy_training", "toy_pathways", "mnist_training", "mnist_pareto",
+           "mnist_feature_importance", "mnist_pathways", "mnist_class_pathways"]
+doc = pl.files.jsonable(results)  # checked before it is written: a failed check keeps the old outputs
+assert {"timings_s", "toy", "mnist_runs", "mnist_headline", "baseline", "dense_acc"} <= set(doc)
+assert {"toy", "mnist_runs", "baseline"} <= {*doc["timings_s"], *run.timings}
+assert {"kept", "density_argmax", "density_sampled_last", "test_mse_argmax", "test_mse_sampled", "split_ok",
+        "split_ok_raw", "edges_per_component", "sign_symmetry", "seeds_split_ok"} <= set(doc["toy"])
+assert all({"lambda", "epochs", "kept", "effective_kept", "density_weights_pct", "density_all_pct",
+            "compression_weights", "compression_all", "acc_argmax", "acc_sampled_mean", "acc_sampled_std",
+            "selected_pixels"} <= set(r) for r in doc["mnist_runs"])
+assert {"lambda", "kept", "acc_argmax", "acc_sampled_mean", "meets_budget"} <= set(doc["mnist_headline"])
+assert all({"kept", "acc_pruned", "acc_finetuned"} <= set(r) for r in doc["baseline"])
+assert not (strict_targets and missed), f"targets missed ({profile}): {missed}"
+path = run.write_results(results, figures=figures)  # written last: only a finished run replaces the figures
+print(f"wrote {pl.paths.relpath(path)} and {len(figures)} figures; wall time {run.timings['total']:.0f} s")

@@ -1,0 +1,607 @@
+# %% [markdown] tags=[]
+# # 03 · Neural network relief: pruning by neural activity
+#
+# A. Dekhovich, D. M. J. Tax, M. H. F. Sluiter, M. A. Bessa. *Neural network relief: a pruning algorithm based
+# on neural activity.* Machine Learning 113(5), 2024 (arXiv:2109.10795); code `adekhovich/NNrelief`.
+#
+# **The idea.** A neuron does not need every input: on real data, a few of its incoming connections carry most
+# of the signal that reaches it. NNrelief measures, on a small fixed set of training images, how much signal each
+# connection actually delivers (|weight × input|, averaged over the images), and lets every neuron keep only the
+# strongest connections that together deliver a fraction α of its total input. Prune, retrain, repeat: the
+# paper's claim is that this simple, data-driven rule finds very small subnetworks, on LeNets comparable to the
+# state of the art, and that it works with Adam and with SGD.
+#
+# **What you will see.** (1) The importance score and the α cut on one neuron of LeNet-300-100, drawn as a
+# 28 × 28 map; (2) iterative pruning of LeNet-300-100 and (3) of LeNet-5 on MNIST; (4) remaining connections and
+# alive neurons per layer; (5) the receptive fields that survive; (6) Adam versus SGD; (7) the CIFAR-10
+# networks (VGG-like and ResNet-20 with its skip-connection rule), which run in full only in the `paper` profile
+# when CIFAR-10 is on disk; (8) the paper-versus-reproduction table.
+#
+# **Run it** with `make reproduce NOTEBOOK=03` (profile `quick`, about ten minutes on a 2-core laptop CPU, cached
+# afterwards) or from Jupyter. `smoke` proves the code runs (CI, numbers meaningless); `paper` runs the authors'
+# 60-epoch schedules (hours: a GPU is recommended). The method lives in `pruning_lib/methods/relief/` and its figures in `pruning_lib/plots/relief.py`.
+
+# %% tags=["parameters"]
+import os
+
+profile = os.environ.get("PRUNING_PROFILE", "quick")  # smoke | quick | paper
+seed = 0
+device = "auto"  # auto | cpu | cuda | mps
+alpha_fc = 0.95  # fraction of each FC neuron's importance to keep (the knob; authors: 0.95)
+alpha_conv = 0.9  # fraction of each LeNet-5 filter's importance to keep (authors: 0.9)
+variant = "paper"  # paper (the equations) | code (the authors' code: cut at ties, L1 conv scores)
+
+# %% tags=["injected-parameters", "nbval-skip"]
+# Parameters
+profile = "quick"
+
+
+# %% tags=[]
+import copy
+import warnings
+
+import matplotlib.pyplot as plt
+import pandas as pd
+import torch
+import torch.nn.functional as F
+from IPython.display import display
+
+import pruning_lib as pl
+from pruning_lib.methods import relief as R
+from pruning_lib.plots import relief as plots
+
+PROFILES = {  # every schedule of this notebook; milestones are in epochs (x0.1 each)
+    "smoke": dict(n_prune=500, l300_dense_epochs=1, l300_dense_milestones=[0.5], l300_iterations=2,
+                  l300_epochs=1, l300_milestones=[0.5], lenet5_dense="canonical", l5_dense_epochs=1,
+                  l5_dense_milestones=[], l5_iterations=2, l5_epochs=1, l5_milestones=[0.5], rewind=False,
+                  max_drop_pp=0.5, cifar=False),
+    "quick": dict(n_prune=1000, l300_dense_epochs=10, l300_dense_milestones=[5], l300_iterations=20,
+                  l300_epochs=2, l300_milestones=[1], lenet5_dense="canonical", l5_dense_epochs=8,
+                  l5_dense_milestones=[], l5_iterations=20, l5_epochs=0.5, l5_milestones=[0.25],
+                  rewind=False, max_drop_pp=0.5, cifar=False),
+    "paper": dict(n_prune=1000, l300_dense_epochs=60, l300_dense_milestones=[30], l300_iterations=20,
+                  l300_epochs=60, l300_milestones=[30], lenet5_dense="authors", l5_dense_epochs=60,
+                  l5_dense_milestones=[30], l5_iterations=20, l5_epochs=60, l5_milestones=[30], rewind=True,
+                  max_drop_pp=0.3, cifar=True),
+}
+RECIPE = {"adam": dict(opt="adam", lr=1e-3), "sgd": dict(opt="sgd", lr=0.1)}  # + momentum 0.9, wd 5e-4, batch 120
+pl.checks.check_range("alpha_fc", alpha_fc, 0.01, 1.0)
+pl.checks.check_range("alpha_conv", alpha_conv, 0.01, 1.0)
+pl.checks.check_choice("variant", variant, R.VARIANTS)
+run = pl.setup_run("relief", profile, PROFILES, seed=seed, device=device,
+                   params=dict(alpha_fc=alpha_fc, alpha_conv=alpha_conv, variant=variant))
+S = run.settings
+graded = profile != "smoke"  # targets are graded in quick and paper only
+TARGETS = pl.reference.RELIEF_TARGETS.get(profile)
+pd.set_option("display.precision", 4)
+pd.set_option("display.max_columns", 30)
+S
+
+# %% [markdown] tags=[]
+# ## 1 · The importance score and the α cut
+#
+# Take a fully connected layer with weights $W$ (out × in) and bias $b$, and let $a_n$ be the layer's input on
+# pruning image $n$ (the image itself for the first layer, otherwise the previous layer's ReLU output). Over the
+# $N$ pruning images, the **contribution** of connection $i \to j$ and of the bias are
+#
+# $$c_{ji} = \frac1N \sum_n |W_{ji}\, a_{ni}|, \qquad c_{j,\mathrm{bias}} = |b_j|, \qquad
+#   S_j = \sum_i c_{ji} + c_{j,\mathrm{bias}}, \qquad s_{ji} = c_{ji} / S_j .$$
+#
+# The bias is one more candidate, and a unit's scores sum to 1. Since $|w a| = |w|\,|a|$, the whole layer is one
+# product, $C = |W| \odot \bar a$ with $\bar a_i = \frac1N\sum_n |a_{ni}|$.
+#
+# **The α cut.** Each unit sorts its candidates by score and keeps the shortest prefix whose scores add up to at
+# least α: the fewest, strongest inputs that still deliver a fraction α of what reaches the unit. Everything
+# weaker is pruned. Because the next iteration measures the *current* importance again, sparsity compounds.
+#
+# A convolutional filter is scored the same way, with whole r × r kernels as the items: kernel $K_{ji}$ (filter
+# j, input channel i) contributes the mean over images of the Frobenius norm of $|K_{ji}| \star |a_{n,i}|$ over
+# the output map, and the bias $|b_j|\sqrt{H'W'}$. All kernels of a layer are scored in one grouped convolution.
+#
+# Here is the rule by hand on a layer with 3 inputs and 2 units (also a unit test in `tests/test_relief.py`):
+
+# %% tags=[]
+# NBVAL_CHECK_OUTPUT
+A_toy = torch.tensor([[1.0, 0, 2], [3, 0, -2]])  # N = 2 samples, 3 inputs (input 1 is always 0)
+W_toy = torch.tensor([[0.5, -1, 0.25], [-2, 3, 1]])
+b_toy = torch.tensor([-1.0, 0.5])
+cand = R.candidates(*R.fc_scores(W_toy, b_toy, A_toy))
+toy = pd.DataFrame(cand.numpy(), columns=["x0", "x1", "x2", "bias"], index=["unit 0", "unit 1"])
+toy["S"] = cand.sum(1).numpy()
+print("contributions c (bias last) and their sum S:")
+print(toy.to_string())
+print("\nkept at alpha = 0.7:")
+print(pd.DataFrame(R.alpha_cut(cand, 0.7).numpy(), columns=toy.columns[:4], index=toy.index).to_string())
+
+# %% [markdown] tags=[]
+# Unit 0 has contributions 1, 0, 0.5, 1 (S = 2.5): the two items of 1 already hold 80% ≥ 70%, so it keeps
+# $w_{00}$ and its bias. Unit 1 (4, 0, 2, 0.5; S = 6.5) needs 4 + 2 = 92%. Input 1 is always 0, so its
+# connections carry nothing and go, however large the weight ($W_{11} = 3$).
+#
+# Three rules from the authors' code complete the method. **Dead units**: a hidden unit whose ReLU output is 0
+# on every pruning image loses all its incoming weights and its bias. **Backward sweep**: a unit that nobody
+# reads any more (all its outgoing weights pruned) is removed, from the output back to the input, across the
+# conv → FC boundary too. **Skip rule** (ResNet): a residual branch or shortcut channel that carries less than
+# a fraction 1 − α of the pair's signal is cut (section 7).
+#
+# The networks, with the numbers the paper counts (conv and FC weights and biases; BatchNorm excluded) and the
+# structured FLOPs of the dense network (only alive units count, the authors' formula):
+
+# %% tags=[]
+# NBVAL_CHECK_OUTPUT
+arch = []
+for name, kw in [("lenet300", {}), ("lenet5", {}), ("vgg_like", {}), ("resnet20", {})]:
+    net = pl.models.build_model(name, **kw)
+    r = pl.metrics.mask_counts(net)
+    arch.append({"network": name, "params (conv+FC)": r["params"], "weights": r["weights"],
+                 "structured FLOPs (dense)": R.structured_flops(net)})
+pd.DataFrame(arch)
+
+# %% [markdown] tags=[]
+# ### The dense LeNet-300-100 (the authors' protocol)
+#
+# The authors initialise with `kaiming_normal_`, pretrain with Adam (lr 1e-3, coupled weight decay 5e-4,
+# batch 120, learning rate ×0.1 halfway) and prune with the same optimizer. The optimizer study (section 6)
+# needs an Adam arm and an SGD arm pretrained **from the same θ0**, so LeNet-300-100 here follows that protocol
+# rather than the suite's canonical SGD reference of notebook 00: a protocol-driven departure. The pruning set
+# is N training images drawn once with a seeded generator from the 55,000 training images (never the 5,000
+# validation or the 10,000 test images) and reused in every iteration.
+
+# %% tags=[]
+splits = pl.dense.profile_data(profile)
+prune_X, prune_idx = R.pruning_set(splits.train, S["n_prune"], seed)
+print("data:", splits.sizes(), f"| pruning set: {len(prune_X)} training images (seeded, drawn once)")
+
+
+def dense_authors(name, opt, epochs, milestones):
+    """The authors' pretraining from a seeded kaiming theta0 (the suite's cached dense trainer): (model, theta0, info)."""
+    recipe = dict(**RECIPE[opt], momentum=0.9, weight_decay=5e-4, batch_size=120, schedule="multistep",
+                  milestones=milestones)
+    data_key = {"dataset": "mnist", "data": splits.sizes(), "split_seed": 0}
+    net, info = pl.dense.train_dense(name, splits, epochs=epochs, recipe=recipe, data_key=data_key, seed=seed,
+                                     device=run.device, init="kaiming_normal", keep_best=True)
+    run.cache_hits[f"dense_{name}_{opt}"] = info["cache_hit"]
+    return net, R.theta0(name, seed).state_dict(), info  # theta0: the seeded init the training started from
+
+
+dense300, dense300_info, theta300 = {}, {}, {}
+for opt in ("adam", "sgd"):
+    with run.timed(f"dense_lenet300_{opt}"):
+        dense300[opt], theta300[opt], dense300_info[opt] = dense_authors(
+            "lenet300", opt, S["l300_dense_epochs"], S["l300_dense_milestones"])
+    info = dense300_info[opt]
+    print(f"dense LeNet-300-100 ({opt}): test {info['test_acc']:.2%}, best validation {info['val_acc']:.2%}, "
+          f"{'cached' if info['cache_hit'] else 'trained'} ({info['epoch_seconds']:.1f} s per epoch)")
+assert all(torch.equal(theta300["adam"][k], theta300["sgd"][k]) for k in theta300["adam"]), "arms share theta0"
+
+# %% [markdown] tags=[]
+# ### One neuron's scores, as a 28 × 28 map
+#
+# For the first layer of the dense Adam LeNet-300-100 we compute every unit's 785 contributions and its cut
+# position $p_0$ (the number of candidates kept). We show the unit with the median $p_0$ among the units that
+# fire on some pruning image (ties to the lowest index).
+
+# %% tags=[]
+with run.timed("importance"), torch.no_grad():
+    net = dense300["adam"].cpu()
+    A1 = prune_X.flatten(1)
+    H1 = F.relu(net.fc1(A1))
+    cand1 = R.candidates(*R.fc_scores(net.fc1.weight, net.fc1.bias, A1))  # 300 x 785, bias last
+    cut = R.variant_options(variant, net)["cut"]
+    p0_all = R.kept_count(cand1, alpha_fc)
+    keep1 = R.alpha_cut(cand1, alpha_fc, cut)
+    fires = (H1 > 0).any(0)
+    med = int(p0_all[fires].median())  # the lower median: a value some unit has
+    unit = int(torch.nonzero(fires & (p0_all == med))[0])
+    s_unit = (cand1[unit] / cand1[unit].sum()).double()
+    zero_pixels = (A1 == 0).all(0)
+    # iteration 1 of the Adam run, reproduced on a copy (same model, same pruning set): used by the checks
+    step1 = pl.masks.install_masks(copy.deepcopy(net))
+    step1_stats = R.prune_step(step1, prune_X, alpha_conv, alpha_fc, **R.variant_options(variant, step1))
+    fc1_keep_after_1 = pl.masks.get_mask(step1.fc1)
+    net.to(run.device)
+importance_example = {
+    "unit": unit,
+    "p0": med,
+    "kept_fraction": med / cand1.shape[1],
+    "bias_kept": bool(keep1[unit, -1]),
+    "dead_units_layer1": int((~fires).sum()),
+    "mean_kept_fraction_layer1_after_iteration1": float(fc1_keep_after_1.float().mean()),
+    "pixels_zero_on_every_pruning_image": int(zero_pixels.sum()),
+}
+print(f"unit {unit}: keeps p0 = {med} of {cand1.shape[1]} candidates ({med / cand1.shape[1]:.1%}) to hold "
+      f"alpha = {alpha_fc} of its input; bias kept: {importance_example['bias_kept']}")
+print(f"{importance_example['dead_units_layer1']} of 300 first-layer units never fire on the pruning set; "
+      f"{int(zero_pixels.sum())} of 784 pixels are 0 on every pruning image")
+print(f"after iteration 1 the first layer keeps {importance_example['mean_kept_fraction_layer1_after_iteration1']:.1%}"
+      f" of its connections (mean kept fraction of a live unit's candidates: "
+      f"{step1_stats['fc1']['kept_fraction']:.1%})")
+
+# %% tags=[]
+fig = plots.plot_importance(s_unit, keep1[unit], prune_X, unit, med, alpha_fc)
+run.save_figure(fig, "importance_scores")
+plt.show()
+
+# %% [markdown] tags=[]
+# The scores fall over several orders of magnitude: a few dozen pixels deliver most of the unit's input, and the
+# long tail below the cut is pruned. The map shows *where* the unit reads: pixels in the blank border are 0 on
+# every image, so whatever their weights, they deliver nothing and are cut in the very first iteration.
+#
+# ## 2 · Iterative pruning of LeNet-300-100
+#
+# Each iteration: one pruning call (scores, dead units, α cut, backward sweep) on the fixed pruning set, then
+# retraining with a fresh optimizer and the learning rate ×0.1 halfway, keeping the checkpoint with the best
+# **validation** accuracy (the authors keep the best test accuracy; we never select on test). Test accuracy is
+# measured before and after retraining, for reporting only. Each iteration is cached, so a rerun loads and an
+# interrupted run resumes where it stopped.
+#
+# The **operating point** is the last iteration whose best validation accuracy is within the profile's allowed
+# drop of the dense validation accuracy; its test numbers are the headline.
+
+# %% tags=[]
+print(f"schedule: {S['l300_iterations']} iterations x {S['l300_epochs']} epochs (x0.1 at {S['l300_milestones']}), "
+      f"alpha_fc = {alpha_fc}, variant = {variant}, {'rewind to theta0' if S['rewind'] else 'fine-tune'}")
+
+
+def relief_run(dense, opt, iterations, epochs, milestones, theta, desc):
+    """Iterative NNrelief from `dense` on this notebook's splits and pruning set (cached per iteration)."""
+    return R.iterative_pruning(
+        dense, splits.train, splits.val, iterations=iterations, alpha_fc=alpha_fc, alpha_conv=alpha_conv,
+        prune_X=prune_X, epochs=epochs, milestones=milestones, momentum=0.9, weight_decay=5e-4, batch_size=120,
+        theta0_state=theta if S["rewind"] else None, variant=variant, test=splits.test, seed=seed, desc=desc,
+        **RECIPE[opt])
+
+
+def network_entry(hist, net_name, dense_info):
+    """results.json entry of one run: dense, iterations, operating point, final, target."""
+    t_op, found = R.operating_point(hist, S["max_drop_pp"])
+    rows = hist.set_index("iteration")
+    keys = ["params_pct", "weights_pct", "cr_params", "cr_weights", "test_acc", "test_acc_pruned", "val_acc",
+            "flops_structured", "flops_structured_reduction", "flops_theoretical", "flops_theoretical_reduction"]
+
+    def point(t):
+        d = {k: float(rows.loc[t, k]) for k in keys}
+        d["iteration"] = int(t)
+        d["drop_pp"] = 100 * (float(rows.loc[0, "test_acc"]) - d["test_acc"])
+        return d
+
+    op = point(t_op)
+    max_rem, max_drop = TARGETS[net_name] if TARGETS else (None, None)
+    met = (found and op["params_pct"] <= max_rem and op["drop_pp"] <= max_drop) if graded else None
+    return {"dense": {**point(0), **{k: v for k, v in dense_info.items() if k in ("epoch_seconds", "cache_hit")}},
+            "compute_seconds": float(hist["seconds"].sum()),  # as measured when the iterations ran (cached since)
+            "iterations": R.records(hist), "operating_point": {**op, "found": found},
+            "final": point(int(rows.index.max())),
+            "target": {"max_remaining_pct": max_rem, "max_drop_pp": max_drop, "met": met}}
+
+
+runs, entries = {}, {}
+with run.timed("lenet300_adam"):
+    net300, hist300 = relief_run(dense300["adam"], "adam", S["l300_iterations"], S["l300_epochs"],
+                                 S["l300_milestones"], theta300["adam"], "NNrelief LeNet-300-100 (Adam)")
+run.cache_hits["lenet300_adam"] = hist300.attrs["resumed_from"] == S["l300_iterations"]
+entries["lenet300"] = network_entry(hist300, "lenet300", dense300_info["adam"])
+cols = ["iteration", "params_pct", "cr_params", "test_acc_pruned", "test_acc", "val_acc", "fc1_pct", "fc2_pct",
+        "fc3_pct", "fc1.in_alive", "fc2.in_alive", "fc3.in_alive", "flops_structured_reduction"]
+hist300[cols]
+
+# %% tags=[]
+fig = plots.plot_iterations(hist300, entries["lenet300"], f"NNrelief on LeNet-300-100 (Adam, α = {alpha_fc}, {profile})",
+                           profile, S["max_drop_pp"])
+run.save_figure(fig, "iterations_lenet300")
+plt.show()
+op = entries["lenet300"]["operating_point"]
+print(f"operating point: iteration {op['iteration']}, {op['params_pct']:.2f}% of parameters ({op['cr_params']:.0f}x), "
+      f"test {op['test_acc']:.2%} (drop {op['drop_pp']:.2f} pp); final: "
+      f"{entries['lenet300']['final']['params_pct']:.2f}% at {entries['lenet300']['final']['test_acc']:.2%}")
+
+# %% [markdown] tags=[]
+# The first iteration removes most of the network at once: every unit drops the long tail of its inputs, and
+# the border pixels go entirely. Later iterations remove a steadily smaller share of what is left, as each unit
+# keeps α of its *current* input again. The accuracy right after a pruning call (grey) dips only a little below
+# the retrained value: the connections that carry little signal are, by construction, those whose removal
+# changes the unit's input least.
+#
+# ## 3 · Iterative pruning of LeNet-5
+#
+# LeNet-5 (the Caffe variant with ReLU after each convolution, 431,080 parameters) starts from the suite's
+# canonical dense reference in the smoke and quick profiles (`pl.dense.reference_model`, SGD; shared with the
+# other notebooks) and from the authors' Adam protocol in the paper profile, where retraining also rewinds to θ0.
+# Conv filters keep α_conv of their kernels' importance, FC units α_fc. Retraining uses Adam as the authors do.
+# In quick, each of the 20 iterations (the authors' README count) retrains for half an epoch: the iteration count,
+# not the retraining length, sets the compression, while half an epoch is what Adam needs to recover the
+# accuracy of the SGD-trained reference after each cut (a quarter epoch, the first calibration, was too short:
+# see the deviations).
+
+# %% tags=[]
+with run.timed("dense_lenet5"):
+    if S["lenet5_dense"] == "canonical":
+        dense5, info5 = pl.dense.reference_model("lenet5", profile, seed, run.device)
+        run.cache_hits["dense_lenet5"] = info5["cache_hit"]
+        theta5 = None
+        info5 = {**info5, "val_acc": float(info5["val_acc"])}
+    else:
+        dense5, theta5, info5 = dense_authors("lenet5", "adam", S["l5_dense_epochs"], S["l5_dense_milestones"])
+print(f"dense LeNet-5 ({S['lenet5_dense']}): test {info5['test_acc']:.2%}, validation {info5['val_acc']:.2%}")
+print(f"schedule: {S['l5_iterations']} iterations x {S['l5_epochs']} epochs (x0.1 at {S['l5_milestones']}), "
+      f"alpha_conv = {alpha_conv}, alpha_fc = {alpha_fc}")
+with run.timed("lenet5"):
+    net5, hist5 = relief_run(dense5, "adam", S["l5_iterations"], S["l5_epochs"], S["l5_milestones"], theta5,
+                             "NNrelief LeNet-5 (Adam)")
+run.cache_hits["lenet5"] = hist5.attrs["resumed_from"] == S["l5_iterations"]
+entries["lenet5"] = network_entry(hist5, "lenet5", info5)
+cols5 = ["iteration", "params_pct", "cr_params", "test_acc_pruned", "test_acc", "val_acc", "conv1_pct", "conv2_pct",
+         "fc1_pct", "fc2_pct", "conv1_alive", "conv2_alive", "fc1.in_alive", "fc2.in_alive",
+         "flops_structured_reduction", "prune_seconds"]
+hist5[cols5]
+
+# %% tags=[]
+fig = plots.plot_iterations(hist5, entries["lenet5"],
+                           f"NNrelief on LeNet-5 (Adam, α_conv = {alpha_conv}, α_fc = {alpha_fc}, {profile})",
+                           profile, S["max_drop_pp"])
+run.save_figure(fig, "iterations_lenet5")
+plt.show()
+op5 = entries["lenet5"]["operating_point"]
+print(f"operating point: iteration {op5['iteration']}, {op5['params_pct']:.2f}% of parameters "
+      f"({op5['cr_params']:.0f}x), test {op5['test_acc']:.2%} (drop {op5['drop_pp']:.2f} pp); final: "
+      f"{entries['lenet5']['final']['params_pct']:.2f}% at {entries['lenet5']['final']['test_acc']:.2%}")
+
+# %% [markdown] tags=[]
+# **How expensive is a pruning call?** The scores need one forward pass over the pruning set plus, per conv
+# layer, one grouped convolution of |kernels| with |inputs| (chunked to bound memory). Both are measured in this
+# run: the pruning call (scores, cut, dead units, sweep) on the pruning set against one training epoch
+# (Adam, batch 120, from the retraining phases).
+
+# %% tags=[]
+steps5 = hist5[hist5["iteration"] >= 1]
+prune_s = float(steps5["prune_seconds"].median())
+epoch_s = float(steps5["epoch_seconds"].median())
+step_ratio = prune_s / epoch_s
+print(f"LeNet-5, {len(prune_X)} pruning images: one pruning call {prune_s:.2f} s (median of {len(steps5)}), "
+      f"one training epoch {epoch_s:.1f} s -> {step_ratio:.1%} of an epoch (target <= 10%)")
+print(f"(measured when the iterations ran; this run {'loaded them from the cache' if run.cache_hits['lenet5'] else 'ran them'}: "
+      f"{hist5['seconds'].sum():.0f} s for the {len(steps5)} iterations)")
+
+# %% [markdown] tags=[]
+# ## 4 · Where the pruning happens: layers and alive neurons
+#
+# At each network's operating point: the share of every layer's connections that survive, and how many units
+# are still alive (a conv filter with at least one kernel; an FC layer's input unit with at least one outgoing
+# weight: for the first FC layer that is the pixels or features it still reads).
+
+# %% tags=[]
+per_layer = {key: R.layer_breakdown(hist, entries[key]["operating_point"]["iteration"], dense_net)
+             for key, hist, dense_net in [("lenet300", hist300, dense300["adam"]), ("lenet5", hist5, dense5)]}
+fig = plots.plot_per_layer(per_layer, {"lenet300": "LeNet-300-100", "lenet5": "LeNet-5"})
+run.save_figure(fig, "per_layer")
+plt.show()
+for key, v in per_layer.items():
+    print(f"{key} at iteration {v['iteration']}: connections left "
+          + ", ".join(f"{n} {x:.2f}%" for n, x in v["remaining_pct"].items())
+          + " | alive " + ", ".join(f"{n} {a}/{b}" for n, (a, b) in v["alive_units"].items()))
+
+# %% [markdown] tags=[]
+# ## 5 · What the surviving first-layer neurons read
+#
+# Each panel is one alive first-layer unit of the pruned LeNet-300-100 (at the operating point), its remaining
+# weights drawn as a 28 × 28 image (red positive, blue negative, white pruned), sorted by how many pixels the
+# unit still reads. The last panel counts, per pixel, how many units read it.
+
+# %% tags=[]
+t_op300 = entries["lenet300"]["operating_point"]["iteration"]
+net300_op, _ = relief_run(dense300["adam"], "adam", t_op300, S["l300_epochs"], S["l300_milestones"],
+                          theta300["adam"], "load operating point")  # from the per-iteration cache
+fig = plots.plot_receptive_fields(net300_op, t_op300)
+run.save_figure(fig, "first_layer_receptive_fields")
+plt.show()
+
+# %% [markdown] tags=[]
+# ## 6 · Adam versus SGD
+#
+# The paper claims NNrelief works with both optimizers. The SGD arm starts from the same θ0, is pretrained with
+# SGD (momentum 0.9, lr 0.1, weight decay 5e-4, same milestones; lr 0.1 is the authors' SGD setting for
+# ResNet-20, their LeNet value is unknown) and is pruned with SGD; everything else is as in section 2.
+
+# %% tags=[]
+with run.timed("lenet300_sgd"):
+    net300_sgd, hist300_sgd = relief_run(dense300["sgd"], "sgd", S["l300_iterations"], S["l300_epochs"],
+                                         S["l300_milestones"], theta300["sgd"], "NNrelief LeNet-300-100 (SGD)")
+run.cache_hits["lenet300_sgd"] = hist300_sgd.attrs["resumed_from"] == S["l300_iterations"]
+sgd_entry = network_entry(hist300_sgd, "lenet300", dense300_info["sgd"])
+arms = {"adam": (hist300, entries["lenet300"], pl.plotting.color("relief")), "sgd": (hist300_sgd, sgd_entry, "#6a3d9a")}
+fig = plots.plot_optimizers(arms, TARGETS["lenet300"][0] if TARGETS else None, alpha_fc, profile)
+run.save_figure(fig, "optimizers")
+plt.show()
+opt_table = pd.DataFrame({arm: {"dense test acc": e["dense"]["test_acc"], "operating iteration": e["operating_point"]["iteration"],
+                                "remaining %": e["operating_point"]["params_pct"], "test acc": e["operating_point"]["test_acc"],
+                                "drop (pp)": e["operating_point"]["drop_pp"], "final remaining %": e["final"]["params_pct"],
+                                "meets quick/paper targets": e["target"]["met"]}
+                          for arm, (_, e, _) in arms.items()})
+opt_table
+
+# %% [markdown] tags=[]
+# ## 7 · CIFAR-10: VGG-like and ResNet-20
+#
+# The paper's headline compression is on CIFAR. Two things change there. Convolutions are followed by
+# BatchNorm, so a removed filter also has its BN γ and β masked (they would otherwise leak a constant). And
+# ResNet-20 has skip connections: in each basic block, output channel k receives the residual branch
+# BN2(conv2(·))_k plus the shortcut_k. The **skip rule** treats the two as the candidates of an α cut: with
+# $a_k$ and $r_k$ their mean-activation norms and $c = (1-α)/α$, the branch filter goes if $a_k < c\,r_k$ and
+# the shortcut channel is switched off if $r_k < c\,a_k$. The backward sweep then removes a block-input channel
+# only when no conv1 kernel reads it *and* its shortcut is off.
+#
+# Every profile runs one pruning call of a width/8 VGG-like and of ResNet-20 on 16 random images (the code
+# paths); the full runs (150 epochs of pretraining, then 6 or 10 iterations of 60 epochs) happen only in the
+# paper profile, and only when CIFAR-10 is already on disk.
+
+# %% tags=[]
+with run.timed("cifar"):
+    g = torch.Generator().manual_seed(seed)
+    X_rand = torch.rand(16, 3, 32, 32, generator=g)
+    random_check = {}
+    for name, kw, a_conv, a_fc in [("vgg_like", {"width": 1 / 8}, 0.95, 0.95), ("resnet20", {}, 0.95, 0.99)]:
+        net = R.theta0(name, seed, **kw).eval()
+        stats = R.prune_step(net, X_rand, a_conv, a_fc, **R.variant_options(variant, net))
+        rem = pl.metrics.mask_counts(net)
+        random_check[name] = {"model_kwargs": {k: float(v) for k, v in kw.items()}, "alpha_conv": a_conv,
+                              "alpha_fc": a_fc, "remaining_pct": rem["params_pct"],
+                              "swept_units": sum(stats["swept"].values())}
+        print(f"{name}{' (width/8)' if kw else ''}: one pruning call on 16 random images -> "
+              f"{rem['params_pct']:.1f}% of {rem['params']:,} parameters remain")
+    cifar = {"random_tensor_check": random_check}
+    if not S["cifar"]:
+        cifar["skipped"] = "SKIP D: CIFAR-10 runs only in the paper profile"
+    elif not R.cifar10_dir().is_dir():
+        cifar["skipped"] = f"SKIP D: CIFAR-10 not found under {pl.paths.relpath(R.cifar10_dir())}"
+    else:
+        csplits = R.load_cifar10()
+        cifar["vgg_like"] = R.cifar_run("vgg_like", csplits, dense_epochs=150, dense_milestones=[80, 120],
+                                        opt="adam", lr=1e-3, iterations=6, epochs=60, milestones=[20, 40],
+                                        alpha_conv=0.95, alpha_fc=0.95, variant=variant, seed=seed, device=run.device)
+        cifar["resnet20"] = R.cifar_run("resnet20", csplits, dense_epochs=150, dense_milestones=[80, 120],
+                                        opt="sgd", lr=0.1, iterations=10, epochs=60, milestones=[20, 40],
+                                        alpha_conv=0.95, alpha_fc=0.99, variant=variant, seed=seed, device=run.device)
+if "skipped" in cifar:
+    print(cifar["skipped"])
+else:
+    display(pd.DataFrame({k: {m: v for m, v in cifar[k].items() if m not in ("iterations", "alive_channels")}
+                          for k in ("vgg_like", "resnet20")}))
+
+
+# %% [markdown] tags=[]
+# ## 8 · Sanity checks
+#
+# Asserted in quick and paper, warnings in smoke: remaining % never increases; after iteration 1 every
+# first-layer connection from an always-zero pixel is pruned; at iteration 1 a live unit keeps on average less
+# than α of its candidates (α is a share of *importance*, not of the count); the mask count equals the count of
+# nonzero parameters, up to exact-zero coincidences.
+
+# %% tags=[]
+def check(ok, message):
+    """Assert in quick/paper; warn in smoke (tiny data and one-epoch schedules may legitimately fail)."""
+    if graded:
+        assert ok, message
+    elif not ok:
+        warnings.warn(message, stacklevel=2)
+    return bool(ok)
+
+
+checks = {}
+for name, h in (("lenet300_adam", hist300), ("lenet300_sgd", hist300_sgd), ("lenet5", hist5)):
+    checks[f"{name}: remaining never increases"] = check(
+        bool((h["params_pct"].diff().dropna() <= 1e-12).all()), f"{name}: remaining % increased")
+checks["zero-pixel connections pruned after iteration 1"] = check(
+    not bool(fc1_keep_after_1[:, zero_pixels].any()), "a connection from an always-zero pixel survived iteration 1")
+for name, h, layer_alpha in (("lenet300", hist300, {"fc1": alpha_fc, "fc2": alpha_fc, "fc3": alpha_fc}),
+                             ("lenet5", hist5, {"conv2": alpha_conv, "fc1": alpha_fc, "fc2": alpha_fc})):
+    it1 = h.set_index("iteration").loc[1]
+    for layer, a in layer_alpha.items():
+        kf = float(it1[f"{layer}_kept_fraction"])
+        checks[f"{name} {layer}: mean kept fraction at iteration 1 < alpha"] = check(
+            kf < a, f"{name} {layer}: kept fraction {kf:.3f} >= alpha {a}")
+for name, net in (("lenet300_adam", net300), ("lenet300_sgd", net300_sgd), ("lenet5", net5)):
+    unmasked = pl.metrics.mask_counts(net)["params_unmasked"]
+    nonzero = pl.metrics.counts(net)["params_nonzero"]
+    checks[f"{name}: mask count = nonzero count (up to exact zeros)"] = check(
+        nonzero <= unmasked <= nonzero + max(5, unmasked // 1000), f"{name}: {unmasked} unmasked vs {nonzero} nonzero")
+pd.Series(checks, name="passed").to_frame()
+
+# %% [markdown] tags=[]
+# ## 9 · Paper versus reproduction
+#
+# The paper's LeNet tables are not available to this project, and its abstract only claims LeNet results
+# "comparable to the state of the art". The targets are therefore the project's, set at Dynamic Network
+# Surgery's published LeNet results (Guo et al. 2016: 1.8% and 0.9% of all parameters), loosened for the quick
+# profile's short schedules: quick LeNet-300-100 ≤ 4% and LeNet-5 ≤ 3% of all parameters with a test-accuracy
+# drop ≤ 0.5 pp; paper ≤ 2.0% / ≤ 1.0% with ≤ 0.3 pp. A target that is missed is reported as MISSED.
+
+# %% tags=[]
+src = "Dekhovich et al. 2024 (LeNet table unknown); targets from Guo et al. 2016 (DNS)"
+headline = []
+for key, label in (("lenet300", "LeNet-300-100"), ("lenet5", "LeNet-5")):
+    e = entries[key]
+    op, tg = e["operating_point"], e["target"]
+    t_rem = f"≤ {tg['max_remaining_pct']:g}%" if tg["max_remaining_pct"] is not None else None
+    t_drop = f"≤ {tg['max_drop_pp']:g} pp" if tg["max_drop_pp"] is not None else None
+    headline += [
+        pl.report.headline(f"{label}: parameters remaining (all, operating point)", op["params_pct"], unit="%",
+                           target=t_rem, met=(op["found"] and op["params_pct"] <= tg["max_remaining_pct"]) if graded else None,
+                           source=src),
+        pl.report.headline(f"{label}: test-accuracy drop vs dense", op["drop_pp"], unit="pp", target=t_drop,
+                           met=(op["drop_pp"] <= tg["max_drop_pp"]) if graded else None, source=src),
+        pl.report.headline(f"{label}: compression (all parameters)", op["cr_params"], unit="×", source=src),
+        pl.report.headline(f"{label}: structured FLOPs reduction", 100 * op["flops_structured_reduction"], unit="%",
+                           source="authors' formula; no target"),
+    ]
+headline += [
+    pl.report.headline("LeNet-5: pruning call / training epoch", 100 * step_ratio, unit="%", target="≤ 10%",
+                       met=(step_ratio <= 0.10) if graded else None, source="issue target; measured in this run",
+                       volatile=True),
+    pl.report.headline("LeNet-300-100 SGD arm: parameters remaining", sgd_entry["operating_point"]["params_pct"],
+                       unit="%", source="paper claim: works with SGD; no target"),
+    pl.report.headline("LeNet-300-100 SGD arm: test-accuracy drop", sgd_entry["operating_point"]["drop_pp"],
+                       unit="pp", source="paper claim: works with SGD; no target"),
+]
+pl.report.comparison_table(headline)
+
+# %% [markdown] tags=[]
+# ### Deviations and unknowns
+#
+# * **Unknown in the paper**: its result tables (LeNet, CIFAR-10/100, Tiny-ImageNet), its appendix of training
+#   details, whether its LeNet retraining rewinds to θ0, the LeNet iteration count (README 20, `eval.py` 5) and
+#   the SGD learning rate for LeNets (we use 0.1, the authors' ResNet-20 value). The targets are the project's.
+# * **Checkpoint selection** on a 5,000-image validation split held out of the 60,000 training images; the
+#   authors keep the epoch with the best *test* accuracy. Training data is shuffled (seeded); theirs is not.
+#   When a retraining phase is shorter than one epoch (quick LeNet-5), validation runs once at its end, so the
+#   checkpoint is the last one.
+# * **Dense models**: LeNet-300-100 follows the authors' protocol (kaiming θ0, Adam; an SGD twin from the same θ0)
+#   rather than the suite's canonical SGD reference, because the optimizer study needs both arms from one θ0.
+#   LeNet-5 starts from the suite's canonical SGD reference in smoke and quick (the authors pretrain with Adam for
+#   60 epochs, as the paper profile does) and is then retrained with Adam.
+# * **Retraining start**: smoke and quick fine-tune; 2-4 epochs from θ0 are too short to recover (the paper
+#   profile rewinds to θ0 ⊙ masks for LeNets, as the authors' code does). Quick schedules are shortened: 20
+#   iterations × 2 epochs (LeNet-300-100) and 20 iterations × ½ epoch (LeNet-5); `results.json` records the
+#   schedule actually used. Calibration of the LeNet-5 schedule: the spec's first guess, 30 iterations × ¼ epoch,
+#   compressed further but lost validation accuracy from the first iteration on, because a quarter epoch of Adam
+#   at lr 1e-3 does not settle a network pretrained with SGD (Adam fine-tuning alone, without pruning, already
+#   costs validation accuracy at that length); its validation-chosen operating point missed the 3% target.
+#   20 × ½ epoch costs less time and holds the accuracy. α and the rules were not changed.
+# * **Variant** `paper` (default): the cut keeps ties at the threshold and never drops an item the prefix needs
+#   (the code prunes ties and always drops the weakest item), conv scores average the per-image Frobenius norm
+#   (the code's VGG/ResNet norm the mean map; its LeNet-5 sums positions, L1). `variant="code"` switches these.
+# * **Rules from the code, kept on**: dead-unit rule, backward sweep, skip rule. Output units are exempt from the
+#   dead rule. The skip rule compares $a_k < c\,r_k$ (no division) and measures the shortcut *with* its mask (the
+#   code uses the unmasked shortcut; they differ only where a shortcut is already off).
+# * **BatchNorm**: γ, β of removed channels are masked (they stay 0; running mean 0, variance 1); the code zeroes
+#   them once, so they can regrow, and leaves BN2 alone when the skip rule removes a branch. The ResNet stem conv
+#   is masked and counted (the code's name-matching never masks it).
+# * **LeNet-5 has a ReLU after each convolution** (Caffe's has none; the authors' code and its dead-unit rule
+#   need them), as everywhere in this suite. MNIST pixels are scaled to [0, 1] without normalisation, as in the
+#   authors' code.
+# * **Counting**: remaining % and CR count conv and FC weights and biases (BN and shortcut gates excluded);
+#   weights-only numbers are in `results.json`. Structured FLOPs count only alive units (the authors' formula);
+#   the "theoretical" FLOPs count unmasked weights.
+# * One seed. Not reproduced: CIFAR-100/ResNet-56, VGG-19, Tiny-ImageNet; CIFAR-10 only in the paper profile.
+
+# %% tags=[]
+results = {
+    "variant": variant,
+    "rewind": S["rewind"],
+    "alpha": {"fc": alpha_fc, "conv": alpha_conv},
+    "schedule": {**S, "recipe": RECIPE, "momentum": 0.9, "weight_decay": 5e-4, "batch_size": 120,
+                 "lenet5_dense_config": info5.get("config")},
+    "importance_example": importance_example,
+    "lenet300": entries["lenet300"],
+    "lenet5": {**entries["lenet5"], "pruning_call_seconds": prune_s, "epoch_seconds": epoch_s,
+               "pruning_call_epoch_ratio": step_ratio},
+    "per_layer": per_layer,
+    "optimizers": {"adam": {k: entries["lenet300"][k] for k in ("dense", "operating_point", "final", "target")},
+                   "sgd": sgd_entry, "sgd_meets_lenet300_targets": sgd_entry["target"]["met"]},
+    "cifar": cifar,
+    "checks": checks,
+    "headline": headline,
+}
+figures = ["importance_scores", "iterations_lenet300", "iterations_lenet5", "per_layer",
+           "first_layer_receptive_fields", "optimizers"]
+path = run.write_results(results, figures=figures)  # written last: only a finished run replaces the figures
+print(f"wrote {pl.paths.relpath(path)} and {len(figures)} figures; wall time {run.timings['total']:.0f} s")

@@ -1,0 +1,749 @@
+# %% [markdown] tags=[]
+# # 04 · Removing whole neurons: serial brute force versus Taylor estimates
+#
+# **Paper.** Nikolas Wolfe, Aditya Sharma, Lukas Drude, Bhiksha Raj, *The Incredible Shrinking Neural Network: New
+# Perspectives on Learning Representations Through The Lens of Pruning*, arXiv:1701.04465 (2017).
+#
+# The paper removes whole **hidden neurons** from a trained network, one at a time and **without retraining**, and
+# asks which neuron can go next with the least damage. It compares an exact but expensive answer (try every
+# remaining neuron: *serial brute force*) with two cheap estimates from a Taylor series of the error (1st and 2nd
+# order). Its claims: brute force removes 40-70% of the neurons of small sigmoid networks with little effect; the
+# Taylor estimates fail early; re-ranking after every removal beats ranking once; and the decisions say something
+# about how networks represent things (many neurons cancel each other out).
+#
+# **What this notebook shows**
+#
+# 1. the method, with the algebra that makes brute force cheap, on a net you can check by hand;
+# 2. the sigmoid / squared-error networks of the paper, trained here and cached;
+# 3. why a removal can be estimated by a Taylor series, and where that breaks, on a real MNIST neuron;
+# 4. the paper's experiments: a cosine regressor, 10-class MNIST nets with one and two hidden layers under both
+#    schedules, the speed of vectorised versus naive brute force, gain curves, which layer brute force empties
+#    first, two 2-D toy shapes (with the decision boundary as neurons go), and one-vs-all digit nets;
+# 5. the paper-versus-reproduction table and the deviations.
+#
+# **Run it** with `make reproduce NOTEBOOK=04` (profile `quick`, a few minutes on 2 CPU cores) or from Jupyter.
+# `profile="smoke"` proves the code runs in under a minute (numbers meaningless); `profile="paper"` uses the
+# paper's longer training schedules and data sizes. Trained nets and pruning runs are cached under `cache/`.
+
+# %% tags=["parameters"]
+import os
+
+profile = os.environ.get("PRUNING_PROFILE", "quick")  # smoke | quick | paper
+seed = 0
+device = "auto"  # auto | cpu | cuda | mps
+legacy_taylor = False  # True: the Taylor criteria follow the authors' Java code (spec section 4), not the paper
+bf_chunk = 2**20  # elements per chunk of the brute-force candidate tensor (speed and memory only, not results)
+
+# %% tags=["injected-parameters", "nbval-skip"]
+# Parameters
+profile = "quick"
+
+
+# %% tags=[]
+import time
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import torch
+
+import pruning_lib as pl
+from pruning_lib.methods import neurons as nr
+
+PROFILES = {  # data sizes and training lengths per profile (the recipes, identical in every profile, are below)
+    "smoke": dict(cos_n=1000, cos_nets=[[1, 5, 5, 1], [1, 10, 10, 1]], cos_epochs=3, shape_draw=4000,
+                  shape_test=2000, shape_net=[2, 8, 8, 1], shape_epochs=2, mnist_train=2000, mnist_test=500,
+                  mnist_nets=[[784, 16, 10], [784, 8, 8, 10]], mnist_epochs=2, digit_net=[784, 16, 2],
+                  digit_max_epochs=1, gain_n=1000, timing_n=500, timing_steps=3),
+    "quick": dict(cos_n=10000, cos_nets=[[1, 10, 10, 1], [1, 50, 50, 1]], cos_epochs=50, shape_draw=40000,
+                  shape_test=20000, shape_net=[2, 50, 50, 1], shape_epochs=40, mnist_train=None, mnist_test=None,
+                  mnist_nets=[[784, 100, 10], [784, 50, 50, 10]], mnist_epochs=15, digit_net=[784, 100, 2],
+                  digit_max_epochs=5, gain_n=10000, timing_n=5000, timing_steps=3),
+    "paper": dict(cos_n=10000, cos_nets=[[1, 10, 10, 1], [1, 50, 50, 1]], cos_epochs=100, shape_draw=100000,
+                  shape_test=100000, shape_net=[2, 50, 50, 1], shape_epochs=200, mnist_train=None, mnist_test=None,
+                  mnist_nets=[[784, 100, 10], [784, 50, 50, 10]], mnist_epochs=50, digit_net=[784, 100, 2],
+                  digit_max_epochs=5, gain_n=None, timing_n=5000, timing_steps=3),
+}
+RECIPES = {  # optimiser settings per family (spec section 5; the MNIST learning rate is a documented deviation)
+    "cosine": dict(opt="adam", lr=1e-2, batch_size=100, init_range=1.0),
+    "shape": dict(opt="adam", lr=3e-3, batch_size=64, init_range=1.0),
+    "mnist": dict(opt="adam", lr=3e-3, batch_size=100, init_range=None),
+    "digit": dict(opt="sgd", lr=0.3, batch_size=600, init_range=1.0, check_every=10, target_acc=0.95),
+}
+pl.checks.check_bool("legacy_taylor", legacy_taylor)
+pl.checks.check_range("bf_chunk", bf_chunk, 2**10, 2**28, integer=True)
+run = pl.setup_run("neurons", profile, PROFILES, seed=seed, device=device,
+                   params={"legacy_taylor": legacy_taylor, "bf_chunk": bf_chunk})
+if "OMP_NUM_THREADS" not in os.environ:  # the timings (T7) are defined on 2 CPU cores
+    torch.set_num_threads(min(2, os.cpu_count() or 1))
+S, dev = run.settings, run.device
+CRITERIA, SCHEDULES = nr.CRITERIA, nr.SCHEDULES
+NET_VERSION, PRUNE_VERSION = 1, 2  # cache versions: bump when a code change alters trained nets / pruning results
+graded = profile != "smoke"
+pd.set_option("display.precision", 4)
+print(f"torch threads: {torch.get_num_threads()}, legacy_taylor={legacy_taylor}")
+S
+
+# %% [markdown] tags=[]
+# ## 1 · The method
+#
+# **Net and error.** A fully connected net with a logistic sigmoid σ on every hidden and output unit:
+# h₀ = x, a_l = W_l h_{l-1} + b_l, h_l = σ(a_l) ⊙ m_l, o = σ(a_L). The 0/1 vector m_l is the **neuron mask**:
+# removing neuron k sets its output to 0, which deletes its outgoing weights and, in effect, its incoming weights
+# and bias. The error is the sum of squared errors over the pruning set, E = Σ_n ½ Σ_i (o_ni − t_ni)². Only hidden
+# neurons are removed, all layers compete in one global ranking, nothing is retrained, and the run goes on until
+# every hidden neuron is gone, recording the whole curve.
+#
+# **Criteria.** Each one gives ΔE_k, the (estimated) change of E when neuron k goes; the smallest signed ΔE goes
+# first, so a removal that *lowers* the error is taken first.
+#
+# * **Brute force (BF)**: ΔE_k = E(m with k off) − E(m), exact.
+# * **1st order** ("Skeletonization"): write the neuron's output as O_k. Removing it moves O_k to 0, so a Taylor
+#   series of E in O_k around the trained value, evaluated at O_k = 0, gives
+#   ΔE¹_k = Σ_n −O_{n,k} ∂E_n/∂O_k.
+# * **2nd order**: one more term, ΔE²_k = ΔE¹_k + ½ Σ_n O_{n,k}² ∂²E_n/∂O_k².
+#
+# The derivatives come from one backward pass. ∂E/∂O is the ordinary gradient. For the second derivative the
+# paper back-propagates only the diagonal of the Hessian:
+#
+# ```
+# δ_L = (o − t) ⊙ σ'(a_L)                 s_L = σ'(a_L)² + (o − t) ⊙ σ''(a_L)
+# for l = L−1 … 1:   g_l = W_{l+1}ᵀ δ_{l+1}            (∂E_n/∂h_l, exact)
+#                    H_l = (W_{l+1} ⊙ W_{l+1})ᵀ s_{l+1} (∂²E_n/∂h_l², diagonal recursion)
+#                    δ_l = m_l ⊙ g_l ⊙ σ'(a_l)          s_l = m_l ⊙ (H_l ⊙ σ'(a_l)² + g_l ⊙ σ''(a_l))
+# ```
+#
+# For the last hidden layer H is exact (every output pre-activation is linear in h). For earlier layers the
+# recursion drops the cross terms ∂²E/∂a_i∂a_k: that is the paper's "diagonal Hessian" assumption.
+#
+# **Schedules.** *Algorithm I* (single overall ranking) scores once and removes in that order. *Algorithm II*
+# (iterative re-ranking) re-scores every remaining neuron after every removal. Algorithm II with brute force is
+# the paper's *serial brute force*.
+#
+# **Making brute force cheap.** Done naively, serial brute force on K neurons costs K(K+1)/2 full forward
+# passes. But removing neuron k of layer l changes only the next pre-activation, by a rank-1 term:
+# a_{l+1} → a_{l+1} − h_l[:, k] W_{l+1}[:, k]ᵀ. So `nr.bf_scores` caches the activations once (the 784-wide
+# input product is computed a single time per data set), builds the next pre-activation of *every* candidate at
+# once as a (width × candidates × samples) tensor, pushes it through the layers above and sums the squared
+# errors: float32 arithmetic, float64 sums, in chunks of `bf_chunk` elements. `nr.bf_scores_naive` is the
+# one-forward-pass-per-candidate reference; §5 checks that both give the same removal order and times them.
+#
+# Here is all of it on a net small enough to check by hand: 2 inputs, 3 sigmoid hidden neurons, 1 output,
+# fixed weights, four samples. The table gives, per hidden neuron, the true ΔE and the two Taylor estimates.
+
+# %% tags=[]
+# NBVAL_CHECK_OUTPUT
+toy = nr.SigmoidMLP([2, 3, 1]).double()
+with torch.no_grad():
+    toy.layers[0].weight.copy_(torch.tensor([[3.0, -2.0], [-4.0, 1.0], [1.0, 1.0]]))
+    toy.layers[0].bias.copy_(torch.tensor([0.5, 1.0, -1.0]))
+    toy.layers[1].weight.copy_(torch.tensor([[4.0, -3.0, 0.5]]))
+    toy.layers[1].bias.copy_(torch.tensor([-0.5]))
+Xtoy = torch.tensor([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0], [1.0, 1.0]], dtype=torch.float64)
+Ttoy = torch.tensor([[0.0], [1.0], [1.0], [0.0]], dtype=torch.float64)
+print(f"E(all on) = {nr.error(toy, Xtoy, Ttoy):.4f}")
+pd.DataFrame({
+    "true ΔE (brute force)": nr.bf_scores(toy, Xtoy, Ttoy)[0].numpy(),
+    "ΔE¹ (1st order)": nr.taylor_scores(toy, Xtoy, Ttoy, order=1)[0].numpy(),
+    "ΔE² (2nd order)": nr.taylor_scores(toy, Xtoy, Ttoy, order=2)[0].numpy(),
+}, index=pd.Index([0, 1, 2], name="hidden neuron")).round(4)
+
+# %% [markdown] tags=[]
+# Even here the estimates can be far off: the error is a sigmoid of a weighted sum, not a parabola, and a neuron
+# whose output is large sits far from the point the series expands around. Counting is simple, because a removed
+# neuron takes its incoming weights, its bias and its outgoing weights with it. For the two MNIST nets of the
+# paper:
+
+# %% tags=[]
+# NBVAL_CHECK_OUTPUT
+rows = []
+for sizes, removed in [([784, 100, 10], []), ([784, 100, 10], range(50)), ([784, 50, 50, 10], []),
+                       ([784, 50, 50, 10], [*range(25), *range(50, 75)]), ([784, 50, 50, 10], range(50, 100))]:
+    masks = nr.masks_from_removed(sizes, removed)
+    c = nr.param_counts(sizes, masks)
+    rows.append({"net": "-".join(map(str, sizes)), "neurons left per hidden layer": [int(m.sum()) for m in masks],
+                 "weights left": c["weights_nonzero"], "parameters left": c["params_nonzero"],
+                 "compression (weights)": round(c["compression_weights"], 2)})
+pd.DataFrame(rows)
+
+# %% [markdown] tags=[]
+# ## 2 · Data and networks
+#
+# Every network is trained once per (profile, seed) and cached; a rerun loads it. Recipes (spec section 5, with
+# the deviations listed at the end):
+#
+# * **cosine**: x ~ U[0, 1), t = cos x; nets 1-10-10-1 and 1-50-50-1; weights and biases U(−1, 1); Adam on the
+#   mean per-sample squared error, learning rate 0.01, batch 100; a fresh test set of the same size.
+# * **diamond** (label 1 iff |x₁| + |x₂| < 0.7) and **random shape** (a seeded 12-vertex star polygon): balanced
+#   training sets (all positives among N uniform points plus as many negatives), uniform test points; 2-50-50-1
+#   nets, U(−1, 1), Adam 0.003, batch 64.
+# * **MNIST 10-class**: all 60,000 training and 10,000 test images of 28 × 28 pixels, scaled to [0, 1], one-hot
+#   targets; 784-100-10 and 784-50-50-10 with PyTorch's default initialisation, Adam 0.003, batch 100.
+# * **one-vs-all** digits 0, 1, 2: raw pixels 0-255, targets (1, 0) for the digit and (0, 1) otherwise, 784-100-2,
+#   U(−1, 1), plain SGD on 600-image batches at learning rate 0.3 (the authors' 5e-4 on the summed gradient),
+#   stopped at the first check (every 10 batches) whose training accuracy reaches 95%: deliberately under-trained.
+#
+# Curves are measured on the training set (the pruning set, as the authors did), with the test set along the same
+# removal order as a project addition.
+
+# %% tags=[]
+with run.timed("data"):
+    Xtr_img, ytr = pl.data.load_mnist(True)
+    Xte_img, yte = pl.data.load_mnist(False)
+    if S["mnist_train"]:
+        Xtr_img, ytr = pl.data.subset(Xtr_img, ytr, S["mnist_train"])
+        Xte_img, yte = pl.data.subset(Xte_img, yte, S["mnist_test"])
+    mnist = {"train": (Xtr_img.flatten(1).to(dev), nr.one_hot(ytr).to(dev)),
+             "test": (Xte_img.flatten(1).to(dev), nr.one_hot(yte).to(dev))}
+    cos_data = {"train": pl.data.cosine(S["cos_n"], seed=seed), "test": pl.data.cosine(S["cos_n"], seed=seed + 1)}
+    polygon = pl.data.random_polygon(shape_seed=7)
+    DIAMOND = torch.tensor([[0.7, 0.0], [0.0, 0.7], [-0.7, 0.0], [0.0, -0.7]])
+    label_fns = {"diamond": pl.data.in_diamond, "rshape": lambda X: pl.data.in_polygon(X, polygon)}
+    outlines = {"diamond": DIAMOND, "rshape": polygon.float()}
+    shapes = {name: {"train": pl.data.shape_dataset(fn, S["shape_draw"], seed=seed),
+                     "test": pl.data.shape_dataset(fn, S["shape_test"], seed=seed + 1, balanced=False)}
+              for name, fn in label_fns.items()}
+    digits = {}
+    for d in (0, 1, 2):
+        to_t = lambda y, d=d: torch.stack([(y == d).float(), (y != d).float()], 1).to(dev)  # noqa: E731
+        digits[f"digit{d}"] = {"train": ((Xtr_img.flatten(1) * 255).round().to(dev), to_t(ytr)),
+                               "test": ((Xte_img.flatten(1) * 255).round().to(dev), to_t(yte))}
+sizes_table = {"mnist": {k: len(v[0]) for k, v in mnist.items()}, "cosine": {k: len(v[0]) for k, v in cos_data.items()},
+               **{n: {k: len(v[0]) for k, v in d.items()} for n, d in shapes.items()}}
+print("examples per set:", sizes_table)
+
+# %% tags=[]
+NETS = {  # net id -> (family, sizes, data)
+    "cos_10x10": ("cosine", S["cos_nets"][0], cos_data),
+    "cos_50x50": ("cosine", S["cos_nets"][1], cos_data),
+    "mnist_100": ("mnist", S["mnist_nets"][0], mnist),
+    "mnist_50x50": ("mnist", S["mnist_nets"][1], mnist),
+    "diamond": ("shape", S["shape_net"], shapes["diamond"]),
+    "rshape": ("shape", S["shape_net"], shapes["rshape"]),
+    **{name: ("digit", S["digit_net"], data) for name, data in digits.items()},
+}
+EPOCHS = {"cosine": S["cos_epochs"], "shape": S["shape_epochs"], "mnist": S["mnist_epochs"], "digit": S["digit_max_epochs"]}
+
+
+def net_config(net_id):
+    family, sizes, data = NETS[net_id]
+    return {"net": net_id, "sizes": sizes, "recipe": RECIPES[family],
+            "epochs": EPOCHS[family], "n_train": len(data["train"][0]), "n_test": len(data["test"][0]),
+            "profile_data": {k: S[k] for k in ("cos_n", "shape_draw", "shape_test", "mnist_train", "mnist_test")},
+            "seed": seed}
+
+
+def train_net(net_id):
+    family, sizes, data = NETS[net_id]
+    recipe, (X, T) = RECIPES[family], data["train"]
+
+    def compute():
+        torch.manual_seed(seed + sum(map(ord, net_id)))  # a fixed, distinct init per net
+        net = nr.SigmoidMLP(sizes, init_range=recipe["init_range"]).to(dev)
+        t0 = time.perf_counter()
+        if recipe["opt"] == "adam":
+            hist = nr.fit_sse(net, X, T, epochs=EPOCHS[family], lr=recipe["lr"], batch_size=recipe["batch_size"],
+                              seed=seed, progress_bar=False)
+        else:
+            hist = nr.fit_until(net, X, T, lr=recipe["lr"], batch_size=recipe["batch_size"],
+                                check_every=recipe["check_every"], target_acc=recipe["target_acc"],
+                                max_epochs=EPOCHS[family], seed=seed)
+        return {"state": {k: v.cpu() for k, v in net.state_dict().items()}, "history": hist,
+                "seconds": time.perf_counter() - t0}
+
+    payload, hit = run.cached(f"net_{net_id}", "neurons-net", net_config(net_id), compute, version=NET_VERSION)
+    net = nr.SigmoidMLP(sizes)
+    net.load_state_dict(payload["state"])
+    return net.to(dev).eval(), payload, hit
+
+
+with run.timed("train"):
+    nets, net_info = {}, {}
+    for net_id in pl.train.progress(NETS, desc="nets", leave=True):
+        net, payload, hit = train_net(net_id)
+        nets[net_id] = net
+        data = NETS[net_id][2]
+        net_info[net_id] = {
+            "sizes": NETS[net_id][1], "K": sum(net.hidden_sizes),
+            "train_acc": nr.mlp_accuracy(net, *data["train"]), "test_acc": nr.mlp_accuracy(net, *data["test"]),
+            "sse0_train": nr.error(net, *data["train"]), "sse0_test": nr.error(net, *data["test"]),
+            **{k: nr.param_counts(net)[k] for k in ("weights", "params")},
+            "train_seconds": payload["seconds"], "cache_hit": hit,
+        }
+        if NETS[net_id][0] == "digit":
+            steps_done = payload["history"].get("step") or [0]
+            net_info[net_id]["train_steps"] = int(steps_done[-1])
+nets_table = pd.DataFrame(net_info).T[["sizes", "K", "train_acc", "test_acc", "sse0_train", "sse0_test", "weights",
+                                       "params", "train_seconds", "cache_hit"]]
+nets_table
+
+# %% [markdown] tags=[]
+# ## 3 · Why a Taylor series can estimate a removal, and where it breaks
+#
+# Scale one neuron's output by a gain α: α = 1 is the trained net, α = 0 removes the neuron. The error along that
+# line, E(α), is a smooth curve; the 1st-order criterion replaces it by its tangent at α = 1 and reads the tangent
+# at α = 0, the 2nd-order criterion uses the parabola through α = 1 with the right slope and curvature:
+#
+# Ê¹(α) = E(1) + (α − 1) D₁,  Ê²(α) = Ê¹(α) + ½ (α − 1)² D₂, with D₁ = Σ_n O g = −ΔE¹ and D₂ = Σ_n O² H.
+#
+# Both are exact only if E(α) is a straight line or a parabola between 0 and 1. The figure shows E(α) for two
+# real neurons of the trained 784-100-10 net (its only hidden layer is the last one, so D₂ here is the exact
+# curvature): the neuron whose true ΔE is the median of all 100, and the neuron where the 2nd-order estimate is
+# worst. The true curve comes from `nr.gain_curve` (the same rank-1 trick with α − 1 in place of −1).
+
+# %% tags=[]
+with run.timed("intuition"):
+    net = nets["mnist_100"]
+    X, T = mnist["train"]
+    true_dE = nr.bf_scores(net, X, T, chunk=bf_chunk)[0].cpu()
+    dE1 = nr.taylor_scores(net, X, T, order=1)[0].cpu()
+    dE2 = nr.taylor_scores(net, X, T, order=2)[0].cpu()
+    E_full = nr.error(net, X, T)
+    picks = {"median true ΔE": int(torch.argsort(true_dE, stable=True)[len(true_dE) // 2]),
+             "worst 2nd-order estimate": int((dE2 - true_dE).abs().argmax())}
+    alphas = torch.arange(0, 201) / 100
+    curves = {k: nr.gain_curve(net, X, T, None, (0, j), alphas, chunk=bf_chunk).cpu() for k, j in picks.items()}
+
+fig = pl.plots.neurons.taylor_intuition_figure(picks, alphas, curves, E_full, true_dE, dE1, dE2)
+run.save_figure(fig, "taylor_intuition")
+plt.show()
+est = pd.DataFrame({"true": true_dE.numpy(), "1st": dE1.numpy(), "2nd": dE2.numpy()})
+rank_corr = est.corr(method="spearman")["true"].drop("true")
+print("rank correlation with the true ΔE over the 100 neurons:", rank_corr.round(3).to_dict())
+print("neurons whose removal lowers E (true ΔE < 0):", int((true_dE < 0).sum()), "of", len(true_dE))
+
+
+# %% [markdown] tags=[]
+# A neuron's output is far from zero on most images, so α = 0 is a long way from the expansion point; where the
+# curve bends, tangent and parabola miss, sometimes even in sign. The rank correlation printed above is what the
+# ranking cares about: a criterion only needs to order the neurons correctly, not to get ΔE right.
+#
+# ## 4 · Serial pruning of every network
+#
+# For every net, each criterion runs under Algorithm II (re-ranking); the two MNIST 10-class nets also run under
+# Algorithm I. Every run removes all K hidden neurons and records the training and test error and accuracy after
+# each removal. Runs are cached, so only the first execution pays for them.
+
+# %% tags=[]
+def prune_cached(net_id, criterion, schedule, legacy=legacy_taylor, X=None, T=None):
+    net, data = nets[net_id], NETS[net_id][2]
+    legacy = bool(legacy and criterion != "bf")
+    cfg = {"net": net_config(net_id), "weights": pl.cache.fingerprint(net), "criterion": criterion,
+           "schedule": schedule, "legacy_taylor": legacy, "pruning_set": "train", "eval_sets": ["test"]}
+    name = f"prune_{net_id}_{schedule}_{criterion}" + ("_legacy" if legacy else "")
+    payload, _ = run.cached(name, "neurons-prune", cfg, lambda: nr.serial_prune(
+        net, *data["train"], criterion, schedule, legacy, {"test": data["test"]}, chunk=bf_chunk,
+        progress_bar=False).to_dict(), version=PRUNE_VERSION)
+    return nr.PruneResult.from_dict(payload)
+
+
+PLAN = {net_id: [("rerank", c) for c in CRITERIA] + ([("single", c) for c in CRITERIA] if net_id.startswith("mnist")
+                                                       else []) for net_id in NETS}
+runs = {net_id: {} for net_id in NETS}
+bar = pl.train.progress(total=sum(map(len, PLAN.values())), desc="pruning runs", leave=True)
+for net_id, jobs in PLAN.items():
+    with run.timed(f"prune_{net_id}"):
+        for job in jobs:
+            runs[net_id][job] = prune_cached(net_id, job[1], job[0])
+            bar.update(1)
+bar.close()
+pd.DataFrame({f"{n} {s} {c}": {"K": len(r.order), "seconds": r.seconds} for n, rr in runs.items()
+              for (s, c), r in rr.items()}).T.head(40)
+
+
+# %% tags=[]
+def summary(r):
+    """n_1pp, n_5pp and n_sse5 on the training and the test curves of one run."""
+    return {"train": nr.curve_summary(r.sse, r.acc),
+            "test": nr.curve_summary(r.eval_curves["test"]["sse"], r.eval_curves["test"]["acc"])}
+
+
+summaries = {n: {f"{s}/{c}": summary(r) for (s, c), r in rr.items()} for n, rr in runs.items()}
+# sanity (spec section 8): same endpoints for every criterion; greedy BF is the best first removal
+for net_id, rr in runs.items():
+    ref = rr["rerank", "bf"]
+    K = net_info[net_id]["K"]
+    for (s, c), r in rr.items():
+        assert len(r.sse) == len(r.acc) == len(r.eval_curves["test"]["acc"]) == K + 1, (net_id, s, c)
+        assert sorted(r.order) == list(range(K)), (net_id, s, c)
+        assert r.sse[0] == ref.sse[0] and r.sse[-1] == ref.sse[-1], (net_id, s, c)
+        assert ref.sse[1] <= r.sse[1] * (1 + 1e-6), (net_id, s, c, ref.sse[1], r.sse[1])
+print("checked: curves of length K+1, orders are permutations, equal endpoints, BF's first removal is the best")
+
+# %% [markdown] tags=[]
+# ### 4.1 · Cosine regression (paper Fig. 2)
+#
+# Two small nets learn t = cos x on [0, 1). The paper reports that serial brute force can remove almost every
+# neuron beyond the 10-11 that the smaller net "always uses", because the rest cancel each other's influence.
+
+# %% tags=[]
+fig = pl.plots.neurons.cosine_figure(runs, net_info)
+run.save_figure(fig, "cosine")
+plt.show()
+pd.DataFrame({n: {c: summaries[n][f"rerank/{c}"]["train"]["n_sse5"] for c in CRITERIA}
+              for n in ["cos_10x10", "cos_50x50"]}).rename_axis("n_sse5 (neurons before SSE rises 5%)")
+
+# %% [markdown] tags=[]
+# ### 4.2 · MNIST, 10 classes: single ranking (Alg. I) versus re-ranking (Alg. II) (paper Figs. 3-4, 8-9)
+#
+# Rows: 784-100-10 and 784-50-50-10. Left: SSE (log scale); right: accuracy, training solid and test dashed.
+
+# %% tags=[]
+for schedule, fname in (("single", "mnist_single_ranking"), ("rerank", "mnist_rerank")):
+    fig = pl.plots.neurons.mnist_figure(runs, net_info, schedule)
+    run.save_figure(fig, fname)
+    plt.show()
+
+# %% tags=[]
+mnist_table = pd.DataFrame({
+    (net_id, s): {c: summaries[net_id][f"{s}/{c}"]["train"]["n_1pp"] for c in CRITERIA}
+    for net_id in ["mnist_100", "mnist_50x50"] for s in SCHEDULES}).T
+mnist_table.columns = [pl.plotting.label(c) for c in CRITERIA]
+print("neurons removed before training accuracy drops more than 1 point (n_1pp):")
+mnist_table
+
+# %% [markdown] tags=[]
+# ### 4.3 · Paper versus reproduction, curve by curve
+#
+# The paper's numbers were read off its v1 figures (`pl.reference.WOLFE2017_TABLE`): neurons removed before the
+# SSE rises by 5% of its total rise (`n_sse5`), and before the accuracy falls 1 or 5 points (`n_1pp`, `n_5pp`).
+# The paper's MNIST nets are 400-input nets on a 4,500-image subset and its Taylor curves come from the authors'
+# code (section 7 of the spec), so only the shape of the comparison transfers, not the exact counts.
+
+# %% tags=[]
+paper = pl.reference.wolfe_table()
+ours = []
+for _, p in paper.iterrows():
+    s = summaries[p["net"]][f"{p['schedule']}/{p['criterion']}"]["train"]
+    ours.append({"n_sse5 ours": s["n_sse5"], "n_1pp ours": s["n_1pp"] if not p["net"].startswith("cos") else None,
+                 "n_5pp ours": s["n_5pp"] if not p["net"].startswith("cos") else None})
+versus = pd.concat([paper, pd.DataFrame(ours)], axis=1)[
+    ["net", "schedule", "criterion", "K", "n_sse5", "n_sse5 ours", "n_1pp", "n_1pp ours", "n_5pp", "n_5pp ours"]]
+print("source:", paper.attrs["source"])
+versus
+
+# %% [markdown] tags=[]
+# ## 5 · Speed: vectorised versus naive brute force
+#
+# The whole serial brute-force run of §4 on 784-100-10 evaluates 100 + 99 + … + 1 = 5,050 candidate removals over
+# every training image. Its time (from the run above, or from the cache that stored it) is the performance target
+# T7. To measure the speedup, the first Algorithm II steps run both ways on the first training images: the naive
+# loop does one full masked forward pass per candidate, as the authors' code did.
+
+# %% tags=[]
+with run.timed("naive_vs_vectorised"):
+    net = nets["mnist_100"]
+    Xs, Ts = mnist["train"][0][: S["timing_n"]], mnist["train"][1][: S["timing_n"]]
+    t0 = time.perf_counter()
+    naive = nr.serial_prune(net, Xs, Ts, "bf", "rerank", naive=True, steps=S["timing_steps"], progress_bar=False)
+    naive_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    vec = nr.serial_prune(net, Xs, Ts, "bf", "rerank", steps=S["timing_steps"], chunk=bf_chunk, progress_bar=False)
+    vec_s = time.perf_counter() - t0
+assert naive.order == vec.order, (naive.order, vec.order)
+assert np.allclose(naive.sse, vec.sse, rtol=1e-5), (naive.sse, vec.sse)
+bf_full = runs["mnist_100"]["rerank", "bf"]
+K100 = net_info["mnist_100"]["K"]
+n_cand = sum(K100 - i for i in range(S["timing_steps"]))
+naive_full_est = naive_s / n_cand / len(Xs) * (K100 * (K100 + 1) / 2) * len(mnist["train"][0])
+perf = {"bf_rerank_mnist_100_s": bf_full.seconds, "bf_rerank_from_cache": run.cache_hits.get("prune_mnist_100_rerank_bf"),
+        "naive_subset_s": naive_s, "vectorised_subset_s": vec_s, "speedup": naive_s / vec_s,
+        "subset_images": len(Xs), "subset_steps": S["timing_steps"], "subset_candidates": n_cand,
+        "naive_full_run_estimate_s": naive_full_est, "torch_threads": torch.get_num_threads()}
+print(f"full serial brute force (Alg. II), {'-'.join(map(str, net_info['mnist_100']['sizes']))}, "
+      f"{len(mnist['train'][0]):,} images: {bf_full.seconds:.1f} s "
+      f"({'measured when it was computed; loaded from cache now' if perf['bf_rerank_from_cache'] else 'measured now'}, "
+      f"{torch.get_num_threads()} torch threads)")
+print(f"first {S['timing_steps']} steps ({n_cand} candidates) on {len(Xs):,} images: naive {naive_s:.2f} s, "
+      f"vectorised {vec_s:.3f} s -> speedup {naive_s / vec_s:.0f}x; identical removal orders {vec.order}")
+print(f"the naive loop would need about {naive_full_est / 60:.0f} min for the full run")
+
+# %% [markdown] tags=[]
+# ## 6 · Gain curves (paper Figs. 5-7, 10-12)
+#
+# Along each Algorithm II run, take the neuron removed at step 0, K/10, 2K/10, …, keep the earlier removals off,
+# and sweep its gain α from 0 to 10. A good candidate has a low, flat curve between α = 1 and α = 0; a steep rise
+# for α > 1 marks an influential neuron. Brute force picks neurons whose curves are flat at the left; the Taylor
+# criteria only see the slope and curvature at α = 1.
+
+# %% tags=[]
+with run.timed("gain"):
+    gain_alphas = torch.arange(0, 101) / 10
+    n_gain = S["gain_n"] or len(mnist["train"][0])
+    gains = {}
+    for net_id in ["mnist_100", "mnist_50x50"]:
+        X, T = mnist["train"][0][:n_gain], mnist["train"][1][:n_gain]
+        K = net_info[net_id]["K"]
+        steps = sorted({round(j * K / 10) for j in range(10)})
+        for c in CRITERIA:
+            r = runs[net_id]["rerank", c]
+            gains[net_id, c] = {st: nr.gain_curve(nets[net_id], X, T, [m.to(dev) for m in r.masks_after(st)],
+                                                  r.order[st], gain_alphas, chunk=bf_chunk).cpu().numpy()
+                                for st in steps}
+
+fig = pl.plots.neurons.gain_curves_figure(gains, gain_alphas, net_info, n_gain)
+run.save_figure(fig, "gain_curves")
+plt.show()
+
+# %% [markdown] tags=[]
+# ## 7 · Which layer goes first?
+#
+# The paper reports that brute force removes mostly from the deepest layer first, while the Taylor criteria show
+# no clear preference. On 784-50-50-10 under Algorithm II, each row below colours every removal step by the layer
+# of the neuron removed, and the curve gives the running fraction of removals taken from hidden layer 2 (the
+# layer next to the output).
+
+# %% tags=[]
+net_id = "mnist_50x50"
+K = net_info[net_id]["K"]
+layer_pref = {c: nr.share_from_layer(runs[net_id]["rerank", c].layers, 1, max(1, K // 4))
+              if len(net_info[net_id]["sizes"]) > 3 else None for c in CRITERIA}
+fig = pl.plots.neurons.layer_preference_figure(runs[net_id], net_info[net_id]["sizes"])
+run.save_figure(fig, "layer_preference")
+plt.show()
+print("fraction of the first K/4 removals taken from hidden layer 2:", {c: round(v, 2) for c, v in layer_pref.items()})
+
+# %% [markdown] tags=[]
+# ## 8 · Two-dimensional toys: diamond and random shape (paper Fig. 25)
+#
+# A 2-50-50-1 net classifies points of [−1, 1]² as inside or outside a shape. Left: the training data and the true
+# outline; middle and right: SSE and accuracy as neurons go (training solid, test dashed).
+
+# %% tags=[]
+fig = pl.plots.neurons.toys_figure(shapes, outlines, runs, net_info)
+run.save_figure(fig, "toys")
+plt.show()
+
+# %% [markdown] tags=[]
+# How brute force takes the diamond net apart: the region where the net says "inside" (o > 0.5) after removing
+# 0, 25, 50, 60 and 75% of its hidden neurons in the Algorithm II brute-force order.
+
+# %% tags=[]
+fig = pl.plots.neurons.diamond_boundaries_figure(nets["diamond"], runs["diamond"]["rerank", "bf"], DIAMOND, dev)
+run.save_figure(fig, "diamond_boundaries")
+plt.show()
+
+# %% [markdown] tags=[]
+# ## 9 · Under-trained one-vs-all nets (paper Figs. 13, 17, 21)
+#
+# Each 784-100-2 net separates one digit from the rest on raw pixels and was stopped as soon as it reached 95%
+# training accuracy. The paper observes that brute-force removal first *lowers* the error of such nets: many
+# neurons do more harm than good.
+
+# %% tags=[]
+digit_stats = {name: {"sse0": runs[name]["rerank", "bf"].sse[0], "sse_bf_1": runs[name]["rerank", "bf"].sse[1],
+                      "n_below_start": nr.n_below_start(runs[name]["rerank", "bf"].sse),
+                      "train_steps": net_info[name].get("train_steps")} for name in ["digit0", "digit1", "digit2"]}
+fig = pl.plots.neurons.single_digit_figure(runs, net_info)
+run.save_figure(fig, "single_digit")
+plt.show()
+pd.DataFrame(digit_stats).T
+
+# %% [markdown] tags=[]
+# ## 10 · The authors' code ("legacy Taylor")
+#
+# The authors' Java code computes the Taylor scores differently from the paper (spec section 4): its hidden-layer
+# backprop omits the weights, its 1st-order term uses ∂E/∂a instead of ∂E/∂O, its output second derivative drops
+# σ'², and it selects the *largest* score (Alg. I) or the largest among neurons with |score| ≤ median (Alg. II).
+# `legacy_taylor=True` reproduces that; here it runs on 784-100-10 for comparison (reported, not plotted).
+
+# %% tags=[]
+with run.timed("legacy"):
+    legacy_runs = {(s, c): prune_cached("mnist_100", c, s, legacy=True) for s in SCHEDULES for c in ("taylor1", "taylor2")}
+legacy_summary = {f"{s}/{c}": summary(r)["train"] for (s, c), r in legacy_runs.items()}
+pd.DataFrame({**{f"paper math {k}": v["train"] for k, v in summaries["mnist_100"].items() if "taylor" in k},
+              **{f"legacy {k}": v for k, v in legacy_summary.items()}}).T
+
+# %% [markdown] tags=[]
+# ## 11 · Paper versus reproduction
+#
+# Targets are this project's (issue 6, spec section 6), graded in the `quick` and `paper` profiles. `n_1pp` is the
+# number of neurons removed before training accuracy first falls more than 1 point below its start.
+
+# %% tags=[]
+S_ = lambda n, key="rerank/bf": summaries[n][key]["train"]  # noqa: E731
+n1 = {n: {c: S_(n, f"rerank/{c}")["n_1pp"] for c in CRITERIA} for n in ["mnist_100", "mnist_50x50", "diamond"]}
+n1_single = {n: S_(n, "single/bf")["n_1pp"] for n in ["mnist_100", "mnist_50x50"]}
+K_of = {n: net_info[n]["K"] for n in NETS}
+digit_drop = max(v["sse_bf_1"] - v["sse0"] for v in digit_stats.values())
+targets = {
+    "T1": n1["mnist_100"]["bf"] >= 50, "T2": n1["mnist_50x50"]["bf"] >= 30, "T3": n1["diamond"]["bf"] >= 45,
+    "T4": all(max(n1[n]["taylor1"], n1[n]["taylor2"]) < n1[n]["bf"] for n in ["mnist_100", "mnist_50x50"]),
+    "T5": all(n1_single[n] < n1[n]["bf"] for n in ["mnist_100", "mnist_50x50"]),
+    "T6": digit_drop < 0,
+    "T7": bf_full.seconds <= 60,
+}
+src = "Wolfe et al. 2017 (v1 figs.)"
+nm = lambda n: "-".join(map(str, net_info[n]["sizes"]))  # noqa: E731
+graded_met = lambda t: targets[t] if graded else None  # noqa: E731
+headline = [
+    pl.report.headline(f"{nm('mnist_100')} BF Alg. II: neurons removed within 1 pp", n1["mnist_100"]["bf"], paper=35,
+                       target=f"≥ 50 of {K_of['mnist_100']}", met=graded_met("T1"), source=src),
+    pl.report.headline(f"{nm('mnist_50x50')} BF Alg. II: neurons removed within 1 pp", n1["mnist_50x50"]["bf"],
+                       paper=26, target=f"≥ 30 of {K_of['mnist_50x50']}", met=graded_met("T2"), source=src),
+    pl.report.headline(f"diamond {nm('diamond')} BF Alg. II: neurons removed within 1 pp", n1["diamond"]["bf"],
+                       paper=53, target=f"≥ 45 of {K_of['diamond']}", met=graded_met("T3"), source=src + ", Fig. 25"),
+    pl.report.headline(f"{nm('mnist_100')} Alg. II: best Taylor criterion within 1 pp",
+                       max(n1["mnist_100"]["taylor1"], n1["mnist_100"]["taylor2"]), paper=4,
+                       target=f"< BF ({n1['mnist_100']['bf']})",
+                       met=(max(n1["mnist_100"]["taylor1"], n1["mnist_100"]["taylor2"]) < n1["mnist_100"]["bf"])
+                       if graded else None, source=src),
+    pl.report.headline(f"{nm('mnist_50x50')} Alg. II: best Taylor criterion within 1 pp",
+                       max(n1["mnist_50x50"]["taylor1"], n1["mnist_50x50"]["taylor2"]), paper=3,
+                       target=f"< BF ({n1['mnist_50x50']['bf']})",
+                       met=(max(n1["mnist_50x50"]["taylor1"], n1["mnist_50x50"]["taylor2"]) < n1["mnist_50x50"]["bf"])
+                       if graded else None, source=src),
+    pl.report.headline(f"{nm('mnist_100')} BF Alg. I (single ranking): neurons within 1 pp", n1_single["mnist_100"],
+                       paper=12, target=f"< Alg. II ({n1['mnist_100']['bf']})",
+                       met=(n1_single["mnist_100"] < n1["mnist_100"]["bf"]) if graded else None, source=src),
+    pl.report.headline(f"{nm('mnist_50x50')} BF Alg. I (single ranking): neurons within 1 pp",
+                       n1_single["mnist_50x50"], paper=9, target=f"< Alg. II ({n1['mnist_50x50']['bf']})",
+                       met=(n1_single["mnist_50x50"] < n1["mnist_50x50"]["bf"]) if graded else None, source=src),
+    pl.report.headline("one-vs-all digits 0-2, BF Alg. II: largest SSE(1) − SSE(0)", digit_drop,
+                       target="< 0 (SSE falls)", met=graded_met("T6"), source=src + ", Figs. 13/17/21"),
+    pl.report.headline(f"full serial BF Alg. II, {nm('mnist_100')}, {len(mnist['train'][0]):,} images: wall time",
+                       bf_full.seconds, target="≤ 60 s (2 cores)", unit="s", met=graded_met("T7"), source="this notebook",
+                       volatile=True),
+    pl.report.headline(f"vectorised vs naive BF speedup (first {S['timing_steps']} steps, {len(Xs):,} images)",
+                       perf["speedup"], unit="×", source="this notebook", volatile=True),
+]
+pl.report.comparison_table(headline)
+
+# %% [markdown] tags=[]
+# ### What this run shows
+#
+# The statements below are printed from this run's numbers, next to what the paper reports.
+
+# %% tags=[]
+pct = lambda n, net_id: f"{n} of {K_of[net_id]} ({100 * n / K_of[net_id]:.0f}%)"  # noqa: E731
+lg = legacy_summary
+findings = [
+    f"Serial brute force (Alg. II) keeps training accuracy within 1 point while removing {pct(n1['mnist_100']['bf'], 'mnist_100')} "
+    f"neurons of {nm('mnist_100')} and {pct(n1['mnist_50x50']['bf'], 'mnist_50x50')} of {nm('mnist_50x50')} "
+    "(paper: 35 and 26 read off its figures; 'almost 60%' and 'up to 40%' in its text).",
+    f"Within 5 points: {summaries['mnist_100']['rerank/bf']['train']['n_5pp']} and "
+    f"{summaries['mnist_50x50']['rerank/bf']['train']['n_5pp']} neurons (paper: 63 and 43).",
+    f"With the paper's own equations, the 1st / 2nd-order criteria keep 1 point for {n1['mnist_100']['taylor1']} / "
+    f"{n1['mnist_100']['taylor2']} neurons of {nm('mnist_100')} (one hidden layer: the 2nd-order term is exact there) "
+    f"and {n1['mnist_50x50']['taylor1']} / {n1['mnist_50x50']['taylor2']} of {nm('mnist_50x50')}; the authors' "
+    f"code variant (legacy, §10) keeps {lg['rerank/taylor1']['n_1pp']} / {lg['rerank/taylor2']['n_1pp']} on "
+    f"{nm('mnist_100')}, close to the paper's 4 / 4.",
+    f"Single ranking (Alg. I) with brute force keeps 1 point for {n1_single['mnist_100']} and {n1_single['mnist_50x50']} "
+    f"neurons against {n1['mnist_100']['bf']} and {n1['mnist_50x50']['bf']} with re-ranking (paper: 12 / 9 vs 35 / 26).",
+    f"Diamond: brute force keeps 1 point for {pct(n1['diamond']['bf'], 'diamond')}, 5 points for "
+    f"{summaries['diamond']['rerank/bf']['train']['n_5pp']} (paper: 53 and 61); the Taylor criteria keep 1 point for "
+    f"{n1['diamond']['taylor1']} / {n1['diamond']['taylor2']} (paper, authors' code: 0 / 48).",
+    "Under-trained one-vs-all nets: the first brute-force removal changes the training SSE by "
+    + ", ".join(f"{v['sse_bf_1'] - v['sse0']:+.1f} (digit {k[-1]})" for k, v in digit_stats.items())
+    + "; the SSE stays at or below its start for "
+    + ", ".join(f"{v['n_below_start']}" for v in digit_stats.values()) + " removals (paper: 60-80% of the neurons).",
+    f"Layer preference ({nm('mnist_50x50')}): share of the first K/4 removals taken from the hidden layer next to "
+    "the output: " + ", ".join(f"{pl.plotting.label(c)} {v:.0%}" for c, v in layer_pref.items() if v is not None) + ".",
+    f"Speed: the full serial brute-force run took {bf_full.seconds:.1f} s; the vectorised scoring was "
+    f"{perf['speedup']:.0f}x faster than one forward pass per candidate on the timing subset.",
+]
+for line in findings:
+    print("•", line)
+MISS_NOTES = {
+    "T1": "a likely reason: our nets, trained with exact gradients and Adam on all 60k images, use more of their "
+          "neurons than the paper's (trained with a hidden-layer backprop that omitted the weights, spec §4 item 1); "
+          "the paper's own figure shows 35. No training choice was made from pruning results.",
+    "T2": "as T1 (paper's figure: 26).",
+    "T3": "as T1 (paper's figure: 53); the diamond net's accuracy falls slowly rather than all at once, so the "
+          "1-point count is far below the 5-point count printed above.",
+    "T4": "the paper's exact 2nd-order term is exact for a last hidden layer, so on one hidden layer it is close "
+          "to brute force; the published Taylor curves come from the authors' code (legacy row in §10).",
+    "T5": "single ranking happened to hold as long as re-ranking here.",
+    "T6": "a removal that lowers the SSE exists only when the net has harmful neurons.",
+    "T7": "the timing depends on the machine; it was measured with the thread count printed in §5.",
+}
+if graded:
+    for t, ok in targets.items():
+        if not ok:
+            print(f"MISSED {t}: {MISS_NOTES[t]}")
+
+# %% [markdown] tags=[]
+# ### Sanity checks
+#
+# The asserts in §4 hold in every profile: all criteria start and end at the same SSE, and brute force's first
+# removal is never worse than any criterion's. The accuracy bounds below (spec section 8) are checked in `quick`
+# and `paper` and reported rather than asserted, so that a miss is visible with its number.
+
+# %% tags=[]
+sanity = {
+    "mnist_100 test acc >= 0.97": net_info["mnist_100"]["test_acc"] >= 0.97,
+    "mnist_50x50 test acc >= 0.97": net_info["mnist_50x50"]["test_acc"] >= 0.97,
+    "diamond test acc >= 0.985": net_info["diamond"]["test_acc"] >= 0.985,
+    "rshape test acc >= 0.97": net_info["rshape"]["test_acc"] >= 0.97,
+    **{f"{d} test acc in (0.90, 0.995)": 0.90 < net_info[d]["test_acc"] < 0.995 for d in digits},
+    "cos_10x10 training SSE(0) <= 0.1": net_info["cos_10x10"]["sse0_train"] <= 0.1,
+    "cos_50x50 training SSE(0) <= 0.1": net_info["cos_50x50"]["sse0_train"] <= 0.1,
+}
+sanity_table = pd.DataFrame({"passed": sanity}).assign(
+    measured=[net_info["mnist_100"]["test_acc"], net_info["mnist_50x50"]["test_acc"], net_info["diamond"]["test_acc"],
+              net_info["rshape"]["test_acc"], *[net_info[d]["test_acc"] for d in digits],
+              net_info["cos_10x10"]["sse0_train"], net_info["cos_50x50"]["sse0_train"]])
+if not graded:
+    sanity_table["passed"] = None  # smoke nets are too small and too briefly trained for these bounds
+sanity_table
+
+# %% [markdown] tags=[]
+# ### Deviations and unknowns
+#
+# * **MNIST data** [spec §7.1]: full 28 × 28 MNIST (60,000 / 10,000), not the authors' 5,000-image 20 × 20
+#   subset, so absolute SSE is not comparable (the set is 13 times larger) and our nets are 784-input nets.
+# * **Training recipes** [spec §7.3]: Adam on mini-batches instead of the authors' per-sample SGD with momentum,
+#   exact gradients (the authors' code omitted the weights in its hidden-layer backprop), so the trained nets and
+#   hence all curves differ from the published ones.
+# * **MNIST learning rate**: Adam at 0.003 instead of the spec's 0.001. In a side study before any pruning, nets
+#   trained at 0.001 still under-fitted after 15 epochs and scored lower on the suite's 5,000-image validation
+#   split (the choice was made there, never on the test set). The final nets train on all 60,000 images.
+# * **Cosine training length**: 50 epochs in `quick` instead of the spec's 30: after 30 epochs at a constant
+#   learning rate of 0.01 the 1-10-10-1 net's training SSE was still above the spec's sanity bound of 0.1
+#   (training error, no test data involved). All learning rates are constant.
+# * **Sigmoid MNIST nets trained on squared error** stay below 97-98% test accuracy (LeCun et al. 1998 report
+#   about 95-97% for such nets); the spec's bound of 97% is reported above, not asserted.
+# * **One-vs-all nets** [§7.4]: sigmoid outputs with SSE, no softmax; stopped at 95% training accuracy, checked
+#   on the whole training set every 10 batches, at most 5 epochs. On raw 0-255 pixels with U(−1, 1) weights the
+#   hidden units are saturated step functions, so only the output layer learns; a net that does not reach 95% in
+#   5 epochs can stay on the plateau of the trivial "not this digit" classifier (§9 prints the training steps).
+# * **Random shape** [§7.2]: a seeded 12-vertex star polygon (`shape_seed=7`) stands in for the authors' shape.
+# * **Taylor criteria** [§7.5]: the paper's equations with signed-minimum selection and no thresholding; the
+#   authors' code variant is `legacy_taylor=True` (§10). The text's mean/median thresholding is not specified.
+# * **Pruning set** [§7.6]: the training set, with test curves added along the same removal order.
+# * **"Deepest layer"** [§7.7] is read as the hidden layer next to the output; the layer-preference figure shows
+#   both layers.
+# * **Paper version** [§7.8]: this follows v1 of the paper; v2's body may differ.
+# * **Timing**: T7 is the wall time of the cached Algorithm II brute-force run (including its test-set curve),
+#   measured with the torch thread count printed in §5 when it was computed; the budget is defined for 2 idle
+#   cores.
+
+# %% tags=[]
+notebook_s = time.perf_counter() - run.started
+cold = not any(run.cache_hits.values())  # the wall-time budget (T8) is graded on a cold run only
+results = {
+    "nets": {n: {**net_info[n], "runs": summaries[n]} for n in NETS},
+    "at_bf_n_1pp": {n: {"n_1pp": summaries[n]["rerank/bf"]["train"]["n_1pp"], **nr.param_counts(
+        net_info[n]["sizes"], runs[n]["rerank", "bf"].masks_after(summaries[n]["rerank/bf"]["train"]["n_1pp"]))}
+                    for n in NETS},
+    "one_vs_all": digit_stats,
+    "layer_preference_first_quarter_layer2": layer_pref,
+    "legacy_taylor_mnist_100": legacy_summary,
+    "taylor_intuition": {"picks": picks, "rank_correlation": rank_corr.to_dict(),
+                         "neurons_with_negative_dE": int((true_dE < 0).sum())},
+    "performance": {**perf, "notebook_s": notebook_s},
+    "targets": {k: (bool(v) if graded else None) for k, v in targets.items()} | {
+        "T8": (notebook_s <= (60 if profile == "smoke" else 360)) if (profile != "paper" and cold) else None},
+    "sanity": {k: (bool(v) if graded else None) for k, v in sanity.items()},
+    "paper_vs_ours": versus.to_dict("records"),
+    "legacy_taylor": legacy_taylor,
+    "headline": headline + [pl.report.headline(
+        "notebook wall time" + ("" if cold else " (warm cache: not graded)"), notebook_s,
+        target="≤ 360 s (2 cores, cold)" if profile == "quick" else None, unit="s",
+        met=(notebook_s <= 360) if (profile == "quick" and cold) else None, source="this notebook",
+        volatile=True)],
+}
+figures = ["taylor_intuition", "cosine", "mnist_single_ranking", "mnist_rerank", "gain_curves", "toys",
+           "single_digit", "diamond_boundaries", "layer_preference"]
+path = run.write_results(results, figures=figures)  # written last (strict JSON: NaN/inf -> null)
+print(f"wrote {pl.paths.relpath(path)} and {len(figures)} figures; wall time {notebook_s:.0f} s")
