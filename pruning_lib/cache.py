@@ -22,7 +22,9 @@ import torch
 from .files import atomic_write
 from .paths import cache_dir
 
-CACHE_VERSION = 3  # bump when a change of format (here or in masks.export_state) makes cached files unreadable
+CACHE_VERSION = (
+    3  # bump when a change of format (here or in masks.export_state) makes cached files unreadable
+)
 
 
 def _header(kind: str, config: dict, version: int) -> dict:

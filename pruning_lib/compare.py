@@ -46,7 +46,9 @@ def dense_point(dense: nn.Module, info: Mapping) -> Point:
     return Point("dense", "-", 1.0, dense, 0.0, info["train_seconds"], info["cache_hit"])
 
 
-def operating_points(dense: nn.Module, splits, plan: Mapping[str, Mapping], seed: int = 0, methods=None) -> list:
+def operating_points(
+    dense: nn.Module, splits, plan: Mapping[str, Mapping], seed: int = 0, methods=None
+) -> list:
     """Every planned method's points: plan = {name: {values, budget, **settings of the method's dataclass}}."""
     methods = registry.METHODS if methods is None else methods
     unknown = sorted(set(plan) - set(methods))

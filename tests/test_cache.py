@@ -6,7 +6,6 @@ import torch
 
 from pruning_lib import cache
 
-
 PINNED = "5e89b6412790fff1"
 
 

@@ -4,26 +4,10 @@ import copy
 
 import pytest
 import torch
-from torch import nn
+from conftest import toy_net, toy_splits
 
 from pruning_lib import masks
-from pruning_lib.data import Splits
 from pruning_lib.methods import magnitude
-
-
-def toy_splits(n=256, seed=0):
-    g = torch.Generator().manual_seed(seed)
-    X = torch.randn(n, 1, 4, 4, generator=g)
-    y = (X.flatten(1)[:, :3].sum(1) > 0).long() + (X.flatten(1)[:, 3] > 0.5).long()
-    cut = n // 2
-    return Splits(
-        train=(X[:cut], y[:cut]), val=(X[cut : cut + 32], y[cut : cut + 32]), test=(X[cut:], y[cut:])
-    )
-
-
-def toy_net(seed=0):
-    torch.manual_seed(seed)
-    return nn.Sequential(nn.Flatten(), nn.Linear(16, 12), nn.ReLU(), nn.Linear(12, 3))
 
 
 def test_error_pct_rounds_to_exact_percentages():

@@ -213,6 +213,6 @@ def test_dense_cache_key_includes_the_device_type(monkeypatch):
     splits = data.Splits(
         train=(torch.zeros(4, 1, 28, 28), torch.zeros(4, dtype=torch.long)), val=None, test=None
     )
-    with pytest.raises(Exception):  # the fake cache returns no state; only the key matters here
+    with pytest.raises(KeyError, match="state"):  # the fake cache returns no state; only the key matters
         dense.train_dense("lenet300", splits, epochs=1, recipe=dense.DENSE_RECIPE, data_key={"d": 1})
     assert seen["cfg"]["device"] == "cpu"

@@ -4,6 +4,7 @@ import copy
 
 import pytest
 import torch
+from conftest import ConvBNNet
 from torch import nn
 from torch.nn.utils import prune
 
@@ -156,17 +157,6 @@ def test_clone_and_remove_handle_pruned_biases():
     assert twin[0].bias[1] == 0 and isinstance(twin[0].bias, torch.nn.Parameter)
 
 
-class ConvBNNet(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.conv = nn.Conv2d(1, 4, 3)
-        self.bn = nn.BatchNorm2d(4)
-        self.fc = nn.Linear(4 * 4 * 4, 3)
-
-    def forward(self, x):
-        return self.fc(torch.relu(self.bn(self.conv(x))).flatten(1))
-
-
 def test_masks_on_any_parameter_and_their_and():
     torch.manual_seed(0)
     net = ConvBNNet()
@@ -233,4 +223,6 @@ def test_export_after_an_optimiser_step_holds_the_trained_weights():
     exported = masks.export_state(model)["state"]["0.weight"]
     assert torch.equal(exported, model[0].weight_orig.detach() * model[0].weight_mask)
     x = torch.randn(5, 4)
-    assert torch.equal(masks.load_state(nn.Sequential(nn.Linear(4, 3)), masks.export_state(model))(x), model(x))
+    assert torch.equal(
+        masks.load_state(nn.Sequential(nn.Linear(4, 3)), masks.export_state(model))(x), model(x)
+    )

@@ -46,5 +46,7 @@ def test_the_readme_example_adds_a_method_and_runs_through_compare(monkeypatch):
     points, rows = ns["points"], ns["rows"]
     assert [p.value for p in points] == [4.0, 16.0] and all(isinstance(p, Point) for p in points)
     assert [round(r["weights_pct"]) for r in rows] == [25, 6] and [r["epochs"] for r in rows] == [1, 1]
-    assert all(r["test_acc"] > 0.3 for r in rows)  # far above chance (0.1): fine-tuned from a trained dense model
+    assert all(
+        r["test_acc"] > 0.3 for r in rows
+    )  # far above chance (0.1): fine-tuned from a trained dense model
     assert "magnitude_ft" in registry.METHODS

@@ -5,6 +5,7 @@ import copy
 import pytest
 import torch
 import torch.nn.functional as F
+from conftest import ConvBNNet
 from torch import nn
 
 from pruning_lib import masks, metrics
@@ -204,19 +205,8 @@ def metrics_named(net):
         yield name, t
 
 
-class ConvBN(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.conv = nn.Conv2d(1, 4, 3)
-        self.bn = nn.BatchNorm2d(4)
-        self.fc = nn.Linear(4 * 4 * 4, 3)
-
-    def forward(self, x):
-        return self.fc(F.relu(self.bn(self.conv(x))).flatten(1))
-
-
 @pytest.mark.parametrize("opt", ["adam", "sgd"])
-@pytest.mark.parametrize("make", [lambda: MLP([6, 8, 3]), ConvBN])
+@pytest.mark.parametrize("make", [lambda: MLP([6, 8, 3]), ConvBNNet])
 def test_masks_survive_training_checkpoint_and_rewind(opt, make):
     torch.manual_seed(0)
     net = make()

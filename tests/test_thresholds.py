@@ -5,6 +5,7 @@ import math
 
 import pytest
 import torch
+from conftest import toy_net, toy_splits
 from torch import nn
 
 from pruning_lib import masks, metrics, reference
@@ -263,21 +264,6 @@ def test_c_schedule_is_monotone_from_c0_to_c1():
     assert th.c_schedule(3, 100, 50, 1000, "fixed") == 1000
     with pytest.raises(ValueError, match="beta_mode"):
         th.c_schedule(0, 1, mode="cosine")
-
-
-def toy_splits(n=256, seed=0):
-    g = torch.Generator().manual_seed(seed)
-    X = torch.randn(n, 1, 4, 4, generator=g)
-    y = (X.flatten(1)[:, :3].sum(1) > 0).long() + (X.flatten(1)[:, 3] > 0.5).long()
-    cut = n // 2
-    return Splits(
-        train=(X[:cut], y[:cut]), val=(X[cut : cut + 32], y[cut : cut + 32]), test=(X[cut:], y[cut:])
-    )
-
-
-def toy_net(seed=0):
-    torch.manual_seed(seed)
-    return nn.Sequential(nn.Flatten(), nn.Linear(16, 12), nn.ReLU(), nn.Linear(12, 3))
 
 
 def test_pipeline_keeps_masks_and_thresholds_nonnegative():

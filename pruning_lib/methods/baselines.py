@@ -25,7 +25,9 @@ VERSION = 1  # bump when a code change alters these baselines' cached results
 class OneShot:
     """One-shot pruning without retraining: `values` are compressions (total / kept); `budget` is unused (0)."""
 
-    name: str = "magnitude_global"  # a key of pl.magnitude.ONESHOT: magnitude_global, magnitude_layerwise, random
+    name: str = (
+        "magnitude_global"  # a key of pl.magnitude.ONESHOT: magnitude_global, magnitude_layerwise, random
+    )
     family: str = "unstructured"
     knob: str = "compression"
 
