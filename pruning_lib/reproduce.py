@@ -68,13 +68,17 @@ def check_parameters(nb: Path, params: dict) -> None:
 
 
 def parse_param(text: str) -> tuple[str, object]:
-    """'name=value' -> (name, value), the value read as a Python literal when it is one (else a string)."""
+    """'name=value' -> (name, value): the value as a Python literal, else a float (nan, inf), else a string."""
     name, sep, value = text.partition("=")
     if not sep or not name.isidentifier():
         raise ValueError(f"--param {text!r}: write it as name=value")
     try:
         return name, ast.literal_eval(value)
     except (ValueError, SyntaxError):
+        pass
+    try:
+        return name, float(value)  # nan, inf: numbers the notebook's checks then reject by name
+    except ValueError:
         return name, value
 
 

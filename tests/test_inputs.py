@@ -117,7 +117,9 @@ def test_misspelled_notebook_parameter_is_an_error_before_any_work(monkeypatch, 
 
 
 def test_parameter_values_are_read_as_literals():
-    assert reproduce.parse_param("tau=nan") == ("tau", "nan")  # a string: the notebook's check rejects it
+    name, value = reproduce.parse_param("tau=nan")
+    assert name == "tau" and math.isnan(value)  # a float: the notebook's check rejects it as not finite
+    assert reproduce.parse_param("reg=l0") == ("reg", "l0")
     assert reproduce.parse_param("lams=[1, 2]") == ("lams", [1, 2])
     with pytest.raises(ValueError, match="name=value"):
         reproduce.parse_param("tau")
