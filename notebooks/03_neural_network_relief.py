@@ -159,7 +159,7 @@ def dense_authors(name, opt, epochs, milestones):
                   milestones=milestones)
     data_key = {"dataset": "mnist", "data": splits.sizes(), "split_seed": 0}
     net, info = pl.dense.train_dense(name, splits, epochs=epochs, recipe=recipe, data_key=data_key, seed=seed,
-                                     device=run.device, init="kaiming_normal", keep_best=True)
+                                     device=run.device, init="kaiming_normal")
     run.cache_hits[f"dense_{name}_{opt}"] = info["cache_hit"]
     return net, R.theta0(name, seed).state_dict(), info  # theta0: the seeded init the training started from
 

@@ -25,6 +25,7 @@ _MODULES = {
     "reference",
     "report",
     "run",
+    "stats",
     "train",
 }
 _ALIASES = {"magnitude": "methods.magnitude"}

@@ -65,14 +65,13 @@ def train_dense(
     model_kwargs: dict | None = None,
     init: str = "torch",
     augment: nn.Module | None = None,
-    keep_best: bool = False,
     progress_bar: bool = True,
 ) -> tuple[nn.Module, dict]:
     """(model, info): a dense network trained with `recipe` (fit keywords) on splits.train, cached.
 
     `data_key` describes the data in the cache key (profile sizes or a fingerprint); `init` is PyTorch's default
     ('torch', after seeding) or the seeded kaiming-normal of NNrelief's code; `augment` wraps the network during
-    training only; `keep_best` restores the best-validation epoch. Without a validation split (splits.val None)
+    training only; The final epoch's weights are kept (no best-validation checkpoint). Without a validation split (splits.val None)
     nothing is monitored and info["val_acc"] is None.
     """
     if init not in INITS:
@@ -87,7 +86,6 @@ def train_dense(
         "seed": seed,
         **({"init": init} if init != "torch" else {}),
         **({"augment": repr(augment)} if augment is not None else {}),
-        **({"keep_best": True} if keep_best else {}),
         "device": _device_type(device),
     }
 
@@ -107,7 +105,6 @@ def train_dense(
             epochs=epochs,
             seed=seed,
             val=splits.val,
-            keep_best=keep_best,
             progress_bar=progress_bar,
             desc=f"dense {name}",
             **recipe,

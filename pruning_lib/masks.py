@@ -197,3 +197,8 @@ def load_state(model: nn.Module, payload: dict) -> nn.Module:
             target = getattr(module, name)
             prune.custom_from_mask(module, name, mask.to(target.device, target.dtype))
     return refresh(model)
+
+
+def kept_weights(payload: dict) -> int:
+    """Unmasked weights recorded in an `export_state` payload (the count a reloaded model must still keep)."""
+    return sum(int(m.sum()) for name, m in payload["masks"].items() if name.endswith("weight"))

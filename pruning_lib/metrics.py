@@ -13,7 +13,7 @@ import pandas as pd
 import torch
 from torch import nn
 
-from .masks import get_mask, prunable_layers
+from .masks import get_mask, is_pruned, prunable_layers
 
 
 def effective_parameters(model: nn.Module):
@@ -169,3 +169,33 @@ def summary(model: nn.Module, input_shape: tuple[int, ...] = (1, 28, 28)) -> dic
         "flops_effective": f["effective"],
         "speedup_theoretical": f["speedup"],
     }
+
+
+def sparsity(model: nn.Module) -> dict:
+    """The sparsity a check compares: unmasked and nonzero prunable weights, and whether any mask is installed."""
+    return {
+        "masked": any(is_pruned(m) for m in prunable_layers(model).values()),
+        "weights_unmasked": mask_counts(model)["weights_unmasked"],
+        "weights_nonzero": counts(model)["weights_nonzero"],
+    }
+
+
+def check_sparsity(model: nn.Module, expected: int | dict, what: str = "model") -> dict:
+    """Raise if `model` lost a mask: its kept weights must equal `expected` (a count, or `sparsity()` of before).
+
+    Kept means unmasked; a pruned weight must also be exactly 0 (nonzero <= unmasked). Returns `sparsity(model)`.
+    """
+    now = sparsity(model)
+    want = expected["weights_unmasked"] if isinstance(expected, dict) else int(expected)
+    total = counts(model)["weights"]
+    if want < total and not now["masked"]:
+        raise AssertionError(
+            f"{what}: no prune mask is installed, but {want:,} of {total:,} weights should be kept"
+        )
+    if now["weights_unmasked"] != want:
+        raise AssertionError(
+            f"{what}: {now['weights_unmasked']:,} weights are kept, expected {want:,} (a mask was lost)"
+        )
+    if now["weights_nonzero"] > now["weights_unmasked"]:
+        raise AssertionError(f"{what}: {now['weights_nonzero']:,} nonzero weights but only {want:,} unmasked")
+    return now

@@ -16,34 +16,74 @@ START, END = "<!-- results:start -->", "<!-- results:end -->"
 NOTEBOOK_ORDER = ["basics", "gumbel", "thresholds", "relief", "neurons", "head_to_head"]
 
 
+ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
+VERDICTS = ("better", "tie", "worse")
+
+
 def headline(
     quantity: str,
     measured,
     *,
+    id: str,
     paper=None,
     target: str | None = None,
     unit: str = "",
     met: bool | None = None,
+    interval=None,
+    verdict: str | None = None,
+    versus: str = "",
     source: str = "",
     volatile: bool = False,
 ) -> dict:
-    """One row of the paper-vs-reproduction table; `met` is None where there is no target.
+    """One row of the paper-vs-reproduction table, keyed by a stable snake_case `id`.
 
-    `volatile` marks run-dependent values (wall times, speed ratios): they stay in the notebook's table and
-    results.json but are left out of the README, so that a rerun with the same numbers leaves README.md unchanged.
+    A row that tests a target sets `met` (None where there is no target). A row that compares sets `interval`
+    ([low, high], 95%, in its unit) and `verdict` ('better' | 'tie' | 'worse') against `versus` (what it is
+    compared with). `volatile` marks run-dependent values (wall times, speed ratios): they stay in the
+    notebook's table and results.json but are left out of the README, so that a rerun with the same numbers
+    leaves README.md unchanged.
     """
+    if not isinstance(id, str) or not ID_PATTERN.match(id):
+        raise ValueError(f"headline id={id!r} must be snake_case: lowercase letters, digits and _")
+    if verdict is not None and verdict not in VERDICTS:
+        raise ValueError(f"verdict={verdict!r} is not one of {VERDICTS}")
+    if verdict is not None and interval is None:
+        raise ValueError(f"headline {id!r}: a verdict needs the interval it rests on")
+    if interval is not None:
+        low, high = (float(v) for v in interval)
+        if not low <= high:
+            raise ValueError(f"headline {id!r}: interval [{low}, {high}] is not ordered")
+        interval = [low, high]
     if isinstance(measured, float) and not math.isfinite(measured):
         measured = None
     return {
+        "id": id,
         "quantity": quantity,
         "paper": paper,
         "target": target,
         "measured": measured,
         "unit": unit,
+        "interval": interval,
         "met": None if met is None else bool(met),
+        "verdict": verdict,
+        "versus": versus,
         "source": source,
         "volatile": volatile,
     }
+
+
+def check_headline(rows: list[dict]) -> None:
+    """Every headline row has a snake_case id, ids are unique, and a verdict comes with an interval."""
+    seen = set()
+    for r in rows:
+        rid = r.get("id")
+        if not isinstance(rid, str) or not ID_PATTERN.match(rid):
+            raise ValueError(f"headline row {r.get('quantity')!r} has no snake_case id (got {rid!r})")
+        if rid in seen:
+            raise ValueError(f"headline id {rid!r} appears twice")
+        seen.add(rid)
+        if r.get("verdict") is not None and r.get("interval") is None:
+            raise ValueError(f"headline {rid!r}: a verdict needs its interval")
 
 
 def fmt(value, unit: str = "") -> str:
@@ -61,21 +101,37 @@ def fmt(value, unit: str = "") -> str:
     return f"{text}{unit}" if unit in ("", "%", "×") else f"{text} {unit}"
 
 
-def verdict(met: bool | None) -> str:
-    """MET / MISSED / – for a target."""
-    return "–" if met is None else ("MET" if met else "MISSED")
+def fmt_interval(interval, unit: str = "") -> str:
+    """[low, high] as the tables print it, or – when there is none."""
+    if interval is None:
+        return "–"
+    low, high = interval
+    return f"[{fmt(float(low))}, {fmt(float(high), unit)}]"
+
+
+def verdict(row_or_met) -> str:
+    """MET / MISSED for a target, better / tie / worse (vs what) for a comparison, – otherwise."""
+    if isinstance(row_or_met, dict):
+        if row_or_met.get("verdict") is not None:
+            versus = row_or_met.get("versus")
+            return row_or_met["verdict"] + (f" (vs {versus})" if versus else "")
+        row_or_met = row_or_met.get("met")
+    return "–" if row_or_met is None else ("MET" if row_or_met else "MISSED")
 
 
 def comparison_table(rows: list[dict]) -> pd.DataFrame:
-    """The notebooks' closing table: quantity, paper, target, measured, verdict, source."""
+    """The notebooks' closing table: id, quantity, paper, target, measured, 95% interval, verdict, source."""
+    check_headline(rows)
     return pd.DataFrame(
         [
             {
+                "id": r["id"],
                 "quantity": r["quantity"],
                 "paper": fmt(r["paper"], r["unit"]),
                 "target": r["target"] or "–",
                 "measured": fmt(r["measured"], r["unit"]),
-                "verdict": verdict(r["met"]),
+                "95% interval": fmt_interval(r.get("interval"), r["unit"]),
+                "verdict": verdict(r),
                 "source": r["source"],
             }
             for r in rows
@@ -95,18 +151,23 @@ def results_markdown(docs: list[dict]) -> str:
     """The README's headline table: one row per headline quantity of every notebook (deterministic)."""
     if not docs:
         return "_No results yet: run `make reproduce`._"
-    lines = ["| notebook | quantity | paper | target | measured | verdict |", "|---|---|---|---|---|---|"]
+    lines = [
+        "| notebook | id | quantity | paper | target | measured | 95% interval | verdict |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for d in docs:
         for r in d.get("headline", []):
             if r.get("volatile"):
                 continue
             cells = [
                 f"`{d['slug']}` ({d['profile']})",
+                f"`{r.get('id', '')}`",
                 r["quantity"],
                 fmt(r["paper"], r["unit"]),
                 r["target"] or "–",
                 fmt(r["measured"], r["unit"]),
-                verdict(r["met"]),
+                fmt_interval(r.get("interval"), r["unit"]),
+                verdict(r),
             ]
             lines.append("| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |")
     return "\n".join(lines)  # no timings: a rerun with the same numbers leaves README.md unchanged

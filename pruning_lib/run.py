@@ -25,6 +25,7 @@ from .checks import DEVICES, check_choice, check_range, resolve_profile
 from .files import write_json
 from .paths import ROOT, build_dir, output_dir, relpath
 from .plotting import save_figure, set_style
+from .report import check_headline
 from .train import pick_device, seed_everything
 
 
@@ -143,6 +144,7 @@ class Run:
             raise RuntimeError(
                 f"figures not written: {missing}; the outputs in {relpath(self.final_dir)} are kept"
             )
+        check_headline(list(results.get("headline", [])))
         self.timings["total"] = round(time.perf_counter() - self.started, 2)
         doc = {
             "slug": self.slug,

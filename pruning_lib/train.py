@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import math
 import os
 import random
@@ -110,7 +109,6 @@ def fit(
     gamma: float = 0.1,
     seed: int = 0,
     val: tuple[torch.Tensor, torch.Tensor] | None = None,
-    keep_best: bool = False,
     loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] = F.cross_entropy,
     extra_loss: Callable[[], torch.Tensor] | None = None,
     after_step: Callable[[int], None] | None = None,
@@ -121,12 +119,11 @@ def fit(
     """Train on in-memory batches (cross-entropy unless `loss_fn`); `epochs` may be fractional; per-epoch history.
 
     `extra_loss()` is added to every step's loss (a regulariser); `after_step(step)` runs after every update;
-    with `val` and `keep_best`, the weights of the best validation epoch are restored at the end.
+    with `val`, the validation accuracy is logged each epoch. The final weights are returned: no method keeps a
+    best-validation checkpoint (one checkpoint policy for all, so a validation-chosen ranking favours none).
     """
     if epochs <= 0:
         raise ValueError(f"epochs must be positive, got {epochs}")
-    if keep_best and val is None:
-        raise ValueError("keep_best=True needs a validation set (val=...)")
     device = next(model.parameters()).device
     X, y = train
     batches = Batches(X, y, batch_size, shuffle=True, seed=seed)
@@ -136,7 +133,7 @@ def fit(
         params if params is not None else model.parameters(), opt, lr, momentum, weight_decay
     )
     base_lrs = [g["lr"] for g in optimizer.param_groups]
-    history, best, best_state = [], -1.0, None
+    history = []
     t0, step, running, seen = time.perf_counter(), 0, 0.0, 0
     model.train()
     bar = progress(total=total, desc=desc, **({} if progress_bar else {"disable": True}))
@@ -167,8 +164,6 @@ def fit(
                 running, seen = 0.0, 0
                 if val is not None:
                     row["val_acc"] = evaluate(model, *val)["acc"]
-                    if keep_best and row["val_acc"] > best:
-                        best, best_state = row["val_acc"], copy.deepcopy(model.state_dict())
                     model.train()
                 history.append(row)
                 bar.set_postfix(
@@ -178,6 +173,4 @@ def fit(
             if step >= total:
                 break
     bar.close()
-    if keep_best and best_state is not None:
-        model.load_state_dict(best_state)
     return pd.DataFrame(history)

@@ -98,26 +98,6 @@ def test_fit_learns_is_deterministic_and_handles_fractional_epochs():
     assert all(torch.equal(a, b) for a, b in zip(net.state_dict().values(), net2.state_dict().values()))
     net3, _ = run(1)
     assert not torch.equal(net[0].weight, net3[0].weight)
-    with pytest.raises(ValueError, match="validation"):
-        train.fit(net, (X, y), epochs=1, keep_best=True)
-
-
-def test_keep_best_restores_the_best_validation_epoch():
-    X, y = _blobs()
-    torch.manual_seed(0)
-    net = nn.Sequential(nn.Linear(5, 3))
-    hist = train.fit(
-        net,
-        (X, y),
-        epochs=4,
-        batch_size=50,
-        lr=5.0,
-        schedule="constant",
-        val=(X, y),
-        keep_best=True,
-        progress_bar=False,
-    )
-    assert train.evaluate(net, X, y)["acc"] == hist["val_acc"].max()
 
 
 def test_reference_model_is_trained_once_then_cached():

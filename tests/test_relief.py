@@ -226,7 +226,6 @@ def test_masks_survive_training_checkpoint_and_rewind(opt, make):
         weight_decay=5e-4,
         schedule="constant",
         val=(X[:50], y[:50]),
-        keep_best=True,
         progress_bar=False,
     )
     masks.refresh(net)

@@ -23,14 +23,18 @@ def test_readme_table_is_rebuilt_between_markers(tmp_path):
         tmp_path,
         "gumbel",
         [
-            report.headline("kept weights", 350, paper=399, target="<= 399", met=True),
-            report.headline("wall time", 61.0, unit="s", volatile=True),
+            report.headline("kept weights", 350, id="kept", paper=399, target="<= 399", met=True),
+            report.headline("wall time", 61.0, id="wall_time", unit="s", volatile=True),
         ],
     )
     _results(
         tmp_path,
         "basics",
-        [report.headline("dense accuracy", 98.47, paper=98.36, target=">= 98.0", unit="%", met=True)],
+        [
+            report.headline(
+                "dense accuracy", 98.47, id="dense_acc", paper=98.36, target=">= 98.0", unit="%", met=True
+            )
+        ],
     )
     readme = tmp_path / "README.md"
     readme.write_text(f"intro\n{report.START}\nold\n{report.END}\noutro\n")
@@ -49,7 +53,20 @@ def test_formatting_and_verdicts():
     assert report.fmt(266200) == "266,200" and report.fmt(0.98765, "%") == "0.9877%"
     assert report.fmt(None) == "–" and report.fmt(12.5, "×") == "12.5×" and report.fmt(3, "s") == "3 s"
     assert [report.verdict(v) for v in (True, False, None)] == ["MET", "MISSED", "–"]
-    assert report.headline("q", float("nan"))["measured"] is None
+    assert report.headline("q", float("nan"), id="q")["measured"] is None
+    row = report.headline("acc", 98.0, id="acc", unit="%", interval=(97.7, 98.3), verdict="tie", versus="Han")
+    assert (
+        report.verdict(row) == "tie (vs Han)" and report.fmt_interval(row["interval"], "%") == "[97.7, 98.3%]"
+    )
+    for bad in ("Acc", "a-b", "", "1a"):
+        with pytest.raises(ValueError, match="snake_case"):
+            report.headline("q", 1, id=bad)
+    with pytest.raises(ValueError, match="interval"):
+        report.headline("q", 1, id="q", verdict="better")
+    with pytest.raises(ValueError, match="one of"):
+        report.headline("q", 1, id="q", interval=(0, 1), verdict="win")
+    with pytest.raises(ValueError, match="twice"):
+        report.check_headline([report.headline("a", 1, id="a"), report.headline("b", 2, id="a")])
 
 
 def test_han_tables_rebuild_the_published_totals():

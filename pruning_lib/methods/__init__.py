@@ -5,7 +5,18 @@ Submodules load on first use (`pl.methods.registry`, `pl.methods.relief`, ...).
 
 import importlib
 
-_MODULES = {"base", "baselines", "registry", "magnitude", "gumbel", "thresholds", "relief", "neurons"}
+_MODULES = {
+    "base",
+    "baselines",
+    "registry",
+    "magnitude",
+    "han",
+    "gradual",
+    "gumbel",
+    "thresholds",
+    "relief",
+    "neurons",
+}
 
 
 def __getattr__(name: str):

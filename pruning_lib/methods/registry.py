@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .base import Method
 from .baselines import Han, OneShot
+from .gradual import Gradual
 from .gumbel.method import Gumbel
 from .neurons.method import Neurons
 from .relief.method import Relief
@@ -25,6 +26,7 @@ def register(method: Method) -> Method:
 register(OneShot("magnitude_global"))
 register(OneShot("random"))
 register(Han())
+register(Gradual())
 register(Gumbel())
 register(Thresholds())
 register(Relief())

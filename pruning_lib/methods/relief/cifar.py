@@ -107,7 +107,7 @@ def cifar_run(
     }
     dense, info = train_dense(
         name, splits, epochs=dense_epochs, recipe=recipe, data_key=data_key, seed=seed, device=device,
-        model_kwargs=model_kwargs, init="kaiming_normal", augment=CifarAugment(), keep_best=True,
+        model_kwargs=model_kwargs, init="kaiming_normal", augment=CifarAugment(),
         progress_bar=progress_bar,
     )  # fmt: skip
     prune_X, _ = pruning_set(splits.train, n_prune, seed)
