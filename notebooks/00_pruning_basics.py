@@ -20,7 +20,7 @@
 # What you will see: (1) what sparsity, compression and FLOPs mean, on a hand-built mask; (2) one dense
 # LeNet-300-100, trained once and cached; (3) one-shot pruning without retraining, three ways; (4) Han et al.'s
 # iterative prune-and-retrain down to about 8% of the weights, next to their published Table 2; (5) what pruning
-# does to the weights; (6) the paper-versus-reproduction table.
+# does to the weights; (6) the paper-versus-reproduction table, with 95% intervals.
 
 # %% tags=["parameters"]
 import os
@@ -28,7 +28,7 @@ import os
 profile = os.environ.get("PRUNING_PROFILE", "quick")  # smoke | quick | paper
 seed = 0
 device = "auto"  # auto | cpu | cuda | mps
-han_final_keep = 0.08  # fraction of weights Han's iterative pruning ends at (Han et al. keep ~8% of LeNet-300-100)
+oneshot_drop_pp = 1.0  # one-shot pruning "survives" a compression while validation accuracy is within this of dense
 
 # %% tags=["injected-parameters", "nbval-skip"]
 # Parameters
@@ -43,13 +43,13 @@ import torch
 
 import pruning_lib as pl
 
-PROFILES = {  # every schedule of this notebook; the dense model's own schedule lives in pl.dense
-    "smoke": dict(compressions=[2, 8, 64], han_iterations=2, han_retrain_epochs=1, han_lr=0.01),
-    "quick": dict(compressions=[2, 4, 8, 16, 32, 64], han_iterations=6, han_retrain_epochs=3, han_lr=0.01),
-    "paper": dict(compressions=[2, 4, 8, 16, 32, 64], han_iterations=8, han_retrain_epochs=8, han_lr=0.01),
+PROFILES = {  # every schedule of this notebook; the dense model's and Han's schedules live in the library
+    "smoke": dict(compressions=[2, 8, 64], han=pl.methods.han.schedule("lenet300", "smoke")),
+    "quick": dict(compressions=[2, 4, 8, 16, 32, 64], han=pl.methods.han.schedule("lenet300", "quick")),
+    "paper": dict(compressions=[2, 4, 8, 16, 32, 64], han=pl.methods.han.schedule("lenet300", "paper")),
 }
-pl.checks.check_range("han_final_keep", han_final_keep, 0.001, 0.99)
-run = pl.setup_run("basics", profile, PROFILES, seed=seed, device=device, params={"han_final_keep": han_final_keep})
+pl.checks.check_range("oneshot_drop_pp", oneshot_drop_pp, 0.0, 100.0)
+run = pl.setup_run("basics", profile, PROFILES, seed=seed, device=device, params={"oneshot_drop_pp": oneshot_drop_pp})
 S = run.settings
 pd.set_option("display.precision", 4)
 S
@@ -121,11 +121,11 @@ print(f"dense LeNet-300-100: test accuracy {dense_info['test_acc']:.2%}, validat
 # * **layerwise magnitude**: the same fraction of every layer, keeping each layer's largest |w|;
 # * **random**: the same fraction of every layer, chosen uniformly at random (the floor any method must beat).
 #
-# We sweep the compression ratio from 2× to 64× (weights only) and measure test accuracy.
+# We sweep the compression ratio from 2× to 64× (weights only) and measure validation and test accuracy.
 
 # %% tags=[]
 with run.timed("oneshot"):
-    oneshot = pl.magnitude.oneshot_sweep(dense, S["compressions"], splits.test)
+    oneshot = pl.magnitude.oneshot_sweep(dense, S["compressions"], splits.test, val=splits.val)
 oneshot.pivot(index="target_compression", columns="method", values="test_acc")
 
 # %% tags=[]
@@ -135,14 +135,14 @@ plt.show()
 
 
 # %% tags=[]
-def survives(df, drop_pp=1.0):
-    """Largest compression at which test accuracy stays within drop_pp points of dense."""
-    ok = df[100 * df["test_acc"] >= 100 * dense_info["test_acc"] - drop_pp]
+def survives(df, drop_pp=oneshot_drop_pp):
+    """Largest compression at which validation accuracy stays within drop_pp points of dense (chosen on val)."""
+    ok = df[100 * df["val_acc"] >= 100 * dense_info["val_acc"] - drop_pp]
     return float(ok["compression_weights"].max()) if len(ok) else None
 
 
 oneshot_within_1pp = {m: survives(df) for m, df in oneshot.groupby("method", sort=False)}
-print("largest compression within 1 point of dense, without retraining:",
+print(f"largest compression within {oneshot_drop_pp:g} point(s) of dense on validation, without retraining:",
       {m: (f"{v:.0f}x" if v else "none") for m, v in oneshot_within_1pp.items()})
 
 # %% [markdown] tags=[]
@@ -156,36 +156,27 @@ print("largest compression within 1 point of dense, without retraining:",
 #
 # Han, Pool, Tran and Dally prune each layer at the threshold **q × std(W_layer)** (a "quality parameter" times
 # the standard deviation of the layer's weights), retrain the survivors with the mask fixed, and repeat. Their
-# LeNet-300-100 keeps 8% of the weights (22K of 267K parameters, 12×) at 1.59% test error. The paper does not
-# publish its iteration schedule, so ours is [derived]:
+# LeNet-300-100 keeps 8% of the weights (22K of 267K parameters, 12×) at 1.59% test error. The paper publishes
+# the fraction each layer keeps (Table 2) but not its iteration schedule, so the suite rebuilds it once, in
+# `pl.methods.han.rebuilt`, and notebooks 00, 02 and 05 all show this one run, **Han et al. (rebuilt)**:
 #
-# * iteration k of K keeps r_k = r_final^(k/K) of all weights (geometric, r_final = `han_final_keep`);
-# * one shared q per iteration, chosen so that exactly that many weights satisfy |w| > q·std (the std of each
-#   layer is frozen at the dense model, and pruned weights stay pruned);
-# * retraining: SGD with momentum 0.9 and weight decay 5e-4 (L2, which Han found best after pruning), cosine
-#   learning rate from `han_lr` within each phase. Han retrain at 1/10 of their original Caffe learning rate;
-#   our 0.01 is 1/5 of our dense peak rate, a project choice.
+# * each layer ends at Han's published fraction (fc1 8%, fc2 9%, fc3 26%); iteration k of K keeps that
+#   fraction^(k/K) of the layer's largest |w| (pruned weights stay pruned);
+# * retraining after each step: SGD with momentum 0.9 and weight decay 5e-4 (L2, which Han found best after
+#   pruning), cosine learning rate within each phase. Han retrain at 1/10 of their original Caffe rate; our
+#   0.01 is 1/5 of our dense peak rate, a project choice;
+# * the schedule (iterations × epochs, below) was chosen on the validation split among a few candidates with
+#   the same order of budget; the test split only reports the result. The notebook's own one-shot rule,
+#   `pl.magnitude.han_prune(mode="quality")`, is the other variant (one shared q per iteration).
 
 # %% tags=[]
-print(f"schedule: {S['han_iterations']} iterations x {S['han_retrain_epochs']} epochs, lr {S['han_lr']}, "
-      f"targets {[round(100 * han_final_keep ** (k / S['han_iterations']), 1) for k in range(1, S['han_iterations'] + 1)]} %")
-han_cfg = {"base": pl.dense.reference_config("lenet300", profile, seed), "r_final": han_final_keep,
-           "iterations": S["han_iterations"], "retrain_epochs": S["han_retrain_epochs"], "lr": S["han_lr"]}
-
-
-def run_han():
-    model, _ = pl.dense.reference_model("lenet300", profile, seed, run.device)
-    model, hist = pl.magnitude.han_prune(model, splits.train, r_final=han_final_keep,
-                                         iterations=S["han_iterations"], retrain_epochs=S["han_retrain_epochs"],
-                                         lr=S["han_lr"], test=splits.test, seed=seed)
-    return {"model": pl.masks.export_state(model), "history": hist}
-
-
+print("schedule:", S["han"])
 with run.timed("han"):
-    payload, hit = run.cached("han", "basics-han", han_cfg, run_han)
-han = pl.masks.load_state(pl.models.LeNet300100(), payload["model"]).to(run.device)
-han_hist = pd.DataFrame(payload["history"])
-print("Han run", "loaded from cache" if hit else "computed")
+    han, han_hist, han_summary = pl.methods.han.rebuilt("lenet300", profile, seed, run.device)
+hit = han_summary["cache_hit"]
+run.cache_hits["han"] = hit
+pl.metrics.check_sparsity(han, han_summary["counts"]["weights_nonzero"], "Han (rebuilt) after reload")
+print(pl.methods.han.NAME, "loaded from cache" if hit else "computed", f"in {han_summary['seconds']:.0f} s")
 han_hist
 
 # %% [markdown] tags=[]
@@ -201,12 +192,12 @@ per_layer = pd.DataFrame({
     "Han 2015: FLOP %": published["flop_pct"],
     "reproduced: FLOP %": han_table.set_index("layer")["flops_pct"].round(2),
 })
-han_counts = pl.metrics.counts(han)
-han_acc = pl.train.evaluate(han, *splits.test)["acc"]
-print(f"Han-style pruning: {han_counts['weights_nonzero']:,} of {han_counts['weights']:,} weights "
+han_counts = han_summary["counts"]
+print(f"{pl.methods.han.NAME}: {han_counts['weights_nonzero']:,} of {han_counts['weights']:,} weights "
       f"({han_counts['weights_pct']:.2f}%, {han_counts['compression_weights']:.1f}x), all parameters "
       f"{han_counts['params_pct']:.2f}% ({han_counts['compression_params']:.1f}x); "
-      f"test error {100 * (1 - han_acc):.2f}% (dense {100 * (1 - dense_info['test_acc']):.2f}%)")
+      f"test error {han_summary['test_error_pct']:.2f}% (dense {100 * (1 - dense_info['test_acc']):.2f}%), "
+      f"validation error {han_summary['val_error_pct']:.2f}%, {han_summary['epochs']:g} epochs of retraining")
 print("source:", published.attrs.get("source", pl.reference.HAN2015))
 per_layer
 
@@ -240,28 +231,38 @@ print(f"{unread} of 784 pixels are read by no first-layer unit after pruning")
 # %% [markdown] tags=[]
 # ## 6 · Paper versus reproduction
 #
-# Han et al.'s numbers come from `pl.reference` (Table 1 and 2 of arXiv:1506.02626). Targets are this project's
-# (the foundation issue): dense accuracy ≥ 98.0% and Han-style pruning at ≤ 8.5% of the weights with test error
-# ≤ 1.8%, in the `quick` profile. A target that is missed is reported as missed.
+# Han et al.'s numbers come from `pl.reference` (Tables 1 and 2 of arXiv:1506.02626). Targets: dense accuracy
+# ≥ 98.0% (the foundation issue) and Han's own result, 8% of the weights at ≤ 1.6% test error (issue 12; this
+# notebook's earlier bar was a looser ≤ 1.8%). A test accuracy or error comes with its 95% Wilson interval over
+# the 10,000 test images; against Han's published 1.59%, the verdict is *better* or *worse* only when the
+# interval excludes it, and *tie* otherwise. A target that is missed is reported as missed.
 
 # %% tags=[]
-han_err = 100 * (1 - han_acc)
+n_test = len(splits.test[1])
+han_acc = 1 - han_summary["test_error_pct"] / 100
+han_err = han_summary["test_error_pct"]
 dense_acc = 100 * dense_info["test_acc"]
 t1 = pl.reference.han_table(1).set_index("network").loc["LeNet-300-100"]
 src = "Han et al. 2015, Tables 1-2"
 graded = profile != "smoke"
+target_err = pl.methods.han.TARGET_ERROR_PCT["lenet300"]
 headline = [
-    pl.report.headline("LeNet-300-100 dense test accuracy", dense_acc, paper=100 - t1["error_ref_pct"],
-                       target="≥ 98.0%", unit="%", met=(dense_acc >= 98.0) if graded else None, source=src),
-    pl.report.headline("Han-style pruning: weights left", han_counts["weights_pct"], paper=8.0,
-                       target="≤ 8.5%", unit="%", met=(han_counts["weights_pct"] <= 8.5) if graded else None,
-                       source=src),
-    pl.report.headline("Han-style pruning: test error", han_err, paper=t1["error_pruned_pct"], target="≤ 1.8%",
-                       unit="%", met=(han_err <= 1.8) if graded else None, source=src),
-    pl.report.headline("Han-style pruning: compression (all parameters)", han_counts["compression_params"],
-                       paper=12.0, unit="×", source=src),
-    pl.report.headline("one-shot global magnitude: compression within 1 pp of dense, no retraining",
-                       oneshot_within_1pp["magnitude_global"], unit="×", source="this notebook"),
+    pl.report.headline("LeNet-300-100 dense test accuracy", dense_acc, id="dense_test_acc",
+                       paper=100 - t1["error_ref_pct"], target="≥ 98.0%", unit="%",
+                       interval=pl.stats.accuracy_interval([dense_info["test_acc"]], n_test),
+                       met=(dense_acc >= 98.0) if graded else None, source=src),
+    pl.report.headline("Han et al. (rebuilt): weights left", han_counts["weights_pct"], id="han_weights_pct",
+                       paper=8.0, target="≤ 8.5%", unit="%",
+                       met=(han_counts["weights_pct"] <= 8.5) if graded else None, source=src),
+    pl.report.headline("Han et al. (rebuilt): test error", han_err, id="han_test_error", paper=t1["error_pruned_pct"],
+                       target=f"≤ {target_err}%", unit="%", met=(han_err <= target_err) if graded else None,
+                       interval=han_summary["test_error_interval"], verdict=han_summary["vs_published_error"],
+                       versus="Han et al. 2015's 1.59%", source=src),
+    pl.report.headline("Han et al. (rebuilt): compression (all parameters)", han_counts["compression_params"],
+                       id="han_compression_params", paper=12.0, unit="×", source=src),
+    pl.report.headline(f"one-shot global magnitude: compression within {oneshot_drop_pp:g} pp of dense (validation), "
+                       "no retraining", oneshot_within_1pp["magnitude_global"], id="oneshot_global_within_drop",
+                       unit="×", source="this notebook"),
 ]
 pl.report.comparison_table(headline)
 
@@ -272,23 +273,23 @@ pl.report.comparison_table(headline)
 #   on 55,000 of the 60,000 training images (5,000 are the suite's validation split). Han et al. used Caffe's
 #   reference models (inverse-decay schedule on all 60,000 images), so the dense error differs slightly.
 # * **Inputs** scaled to [0, 1] (Caffe's LeNet scales by 1/256: the same up to 0.4%).
-# * **Iteration schedule** [unknown in the paper]: geometric targets with one shared quality q per iteration, stds
-#   frozen at the dense model; q is the exact order statistic rather than a search. `pl.magnitude.han_prune(...,
-#   mode="published_ratios")` instead fixes each layer to Han's published fraction.
-# * **Retraining learning rate** [derived]: 0.01, cosine within each phase (Han: 1/10 of the original rate).
-# * Test error is reported at the end of the schedule, with no model selection on the test set.
+# * **Iteration schedule** [unknown in the paper]: each layer goes geometrically to Han's published fraction over
+#   K iterations (`pl.methods.han.SCHEDULE`, chosen on validation); retraining SGD at 0.01, cosine within each
+#   phase (Han: 1/10 of the original rate). The quality-parameter variant (one shared q per iteration, stds
+#   frozen at the dense model) is `pl.magnitude.han_prune(mode="quality")`.
+# * Test error is reported at the end of the schedule (no best-checkpoint is kept, for any method in the suite),
+#   with no model selection on the test set; one-shot "survival" is judged on the validation split.
 
 # %% tags=[]
 results = {
     "dense": {k: dense_info[k] for k in ("test_acc", "val_acc", "train_seconds", "epoch_seconds", "cache_hit")},
     "oneshot": oneshot.to_dict("records"),
     "oneshot_within_1pp": oneshot_within_1pp,
-    "han": {"schedule": han_cfg, "history": han_hist.to_dict("records"), "per_layer": han_table.to_dict("records"),
-            "counts": han_counts, "test_acc": han_acc, "test_error_pct": han_err, "cache_hit": hit},
+    "han": {**han_summary, "history": han_hist.to_dict("records"), "test_acc": han_acc},
     "pixels_unread": unread,
     "headline": headline,
 }
-assert han_counts["weights_nonzero"] == sum(int(m.sum()) for m in pl.masks.get_masks(han).values())
+pl.metrics.check_sparsity(han, sum(int(m.sum()) for m in pl.masks.get_masks(han).values()), "Han (rebuilt)")
 figures = ["oneshot_curves", "han_per_layer", "weight_histograms", "first_layer_weights"]
 path = run.write_results(results, figures=figures)  # written last: only a finished run replaces the figures
 print(f"wrote {pl.paths.relpath(path)} and {len(figures)} figures; wall time {run.timings['total']:.0f} s")

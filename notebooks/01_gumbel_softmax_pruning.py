@@ -19,8 +19,10 @@
 # What you will see: (1) the method: Gumbel-max sampling, the straight-through gradient and what the
 # temperature does, on a picture of sampled masks; (2) experiment A, the authors' toy task, where the learned
 # graph splits into the two independent sub-problems; (3) experiment B, LeNet-300-100 on MNIST, a sweep of
-# the sparsity weight λ down to ≤ 0.15% of the weights, against magnitude pruning at the same sizes, and what
-# the surviving pixels and pathways look like; (4) the paper-versus-reproduction table.
+# the sparsity weight λ down to ≤ 0.15% of the weights, the headline run over several seeds against one-shot
+# and gradual magnitude pruning at the same sizes and the same training budget, what the surviving pixels and
+# pathways look like, and whether those pixels beat simple choices of as many pixels; (4) the
+# paper-versus-reproduction table, where every comparison carries a 95% interval and a verdict.
 
 # %% tags=["parameters"]
 import os
@@ -53,14 +55,14 @@ import pruning_lib as pl
 from pruning_lib.methods import gumbel as G
 
 PROFILES = {  # every schedule of this notebook; the dense reference's own schedule lives in pl.dense
-    "smoke": dict(toy_steps=300, toy_seeds=[0], mnist_epochs=1, lambdas=[1.0, 30.0], max_extra=0,
-                  sample_repeats=2, finetune_epochs=1),
+    # seeds: runs of the headline λ; the magnitude baselines and the pixel controls get mnist_epochs (matched)
+    "smoke": dict(toy_steps=300, toy_seeds=[0], mnist_epochs=1, lambdas=[1.0, 30.0], max_extra=1, seeds=2,
+                  sample_repeats=2),
     # quick: the λ grid and the epochs were calibrated once on this profile (section 3) and are frozen here
-    "quick": dict(toy_steps=7500, toy_seeds=[0], mnist_epochs=10, lambdas=[0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0],
-                  max_extra=1, sample_repeats=10, finetune_epochs=1),
+    "quick": dict(toy_steps=7500, toy_seeds=[0], mnist_epochs=10, lambdas=[0.3, 3.0, 30.0, 100.0],
+                  max_extra=1, seeds=3, sample_repeats=10),
     "paper": dict(toy_steps=7500, toy_seeds=[0, 1, 2, 3, 4], mnist_epochs=30,
-                  lambdas=[0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0, 300.0], max_extra=3, sample_repeats=10,
-                  finetune_epochs=3),
+                  lambdas=[0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0, 300.0], max_extra=3, seeds=3, sample_repeats=10),
 }
 for name, value in [("tau", tau), ("tau_density", tau_density)]:
     pl.checks.check_range(name, value, 0.01, 100.0)
@@ -261,16 +263,19 @@ print("split check per seed:", seeds_split_ok)
 # retraining; sampled masks are reported next to it.
 #
 # **How the λ grid was chosen.** Because D̂ is a mean over all gated weights, the toy's λ = 0.01 does not carry
-# over. The grid was calibrated once, on the quick profile, by *density only*: a log grid (steps of about √10)
-# whose densest run keeps about 10% of the weights and whose sparsest keeps fewer than 399, frozen in the
-# profile table above as {0.1, 0.3, 1, 3, 10, 30, 100}. The density still falls, slowly, after several
-# epochs, so the number of epochs matters: the spec's cost estimate suggested 4, its calibration showed that
-# about 8 are needed to reach 399 weights, and the quick profile uses 10, which is what the 8-minute budget
-# allows with a margin (the measured cost per epoch is printed below). The spec's refinement rule may add one
-# run: if the smallest λ that keeps ≤ 399 weights keeps fewer than 266 (0.10%), it runs the geometric mean of
-# that λ and the next smaller one; if no λ reaches 399, it runs √10 times the largest. The headline run is the
-# one with the **largest kept count ≤ 399**: it is chosen by density, never by test
-# accuracy.
+# over. The grid was calibrated once, on the quick profile, by *density only*: a log grid whose densest run
+# keeps several percent of the weights and whose sparsest keeps fewer than 399, frozen in the profile table
+# above as {0.3, 3, 30, 100} (the refinement below adds a fifth λ; λ = 0.1, 1 and 10 of an earlier, finer grid
+# were left out to save time). The density still falls, slowly, after several epochs, so the number of epochs
+# matters: the spec's cost estimate suggested 4, its calibration showed that about 8 are needed to reach 399
+# weights, and the quick profile uses 10.
+#
+# **Landing near the budget, choosing on validation.** A refinement rule may add runs (quick: one): if the
+# smallest λ that keeps ≤ 399 weights keeps fewer than 80% of that, it runs the λ at which log(kept), interpolated
+# linearly in log(λ) between that run and the next smaller λ, reaches 90% of 399; if no λ reaches 399, it runs
+# √10 times the largest (`G.refine_lambda`; it reads only the kept counts). The **headline run** is the one with
+# the best *validation* accuracy among the runs with ≤ 399 weights (`G.headline_lambda`); that λ is then trained
+# from more seeds. Nothing here is chosen on the test split: test accuracies are only reported.
 
 # %% tags=[]
 splits = pl.dense.profile_data(profile)
@@ -293,50 +298,43 @@ print(f"one epoch: dense {cost['dense']:.2f} s, gated {cost['gated']:.2f} s -> g
 # ### The λ sweep
 #
 # Each run is cached under `cache/gumbel-mnist/` by a hash of its settings, so a rerun (and notebook 05) loads
-# it instead of training again: `G.cached_lenet300(lam, profile, epochs=..., seed=...)`.
+# it instead of training again: `G.cached_lenet300(lam, profile, epochs=..., seed=...)`. The library checks
+# every run's kept count against its history after training and again after each reload from the cache
+# (`pl.metrics.check_sparsity`: a lost mask raises). Next to the test accuracy, each run's accuracy on the
+# validation split is measured: the only data any choice below reads.
 
 # %% tags=[]
 mnist, mnist_times = {}, []
 
 
-def run_lambda(lam):
-    """Train (or load) one λ; keep its pruned model and history."""
+def run_lambda(lam, s=method_seed):
+    """Train (or load) one λ from seed s: pruned model, history, kept count, validation accuracy, seconds."""
     t0 = time.perf_counter()
-    model, hist, hit = G.cached_lenet300(lam, profile, epochs=S["mnist_epochs"], seed=method_seed,
-                                         device=run.device, splits=splits, sample_repeats=S["sample_repeats"],
-                                         lr=lr, tau=tau, tau_density=tau_density)
-    run.cache_hits[f"mnist_lambda_{lam:g}"] = hit
-    mnist[lam] = {"model": model, "history": hist}
-    mnist_times.append(round(time.perf_counter() - t0, 2))
+    model, hist, hit = G.cached_lenet300(lam, profile, epochs=S["mnist_epochs"], seed=s, device=run.device,
+                                         splits=splits, sample_repeats=S["sample_repeats"], lr=lr, tau=tau,
+                                         tau_density=tau_density)
+    run.cache_hits[f"mnist_lambda_{lam:g}" + ("" if s == method_seed else f"_seed_{s}")] = hit
     last = hist.iloc[-1]
-    print(f"λ = {lam:<8g} kept {int(last['kept']):>7,} ({100 * last['density_argmax']:.3f}%), test acc "
-          f"{100 * last['acc_argmax']:.2f}% argmax / {100 * last['acc_sampled_mean']:.2f}% sampled, "
+    out = {"model": model, "history": hist, "kept": int(last["kept"]), "seed": s, "hit": hit,
+           "val_acc": pl.train.evaluate(model, *splits.val)["acc"], "seconds": round(time.perf_counter() - t0, 2)}
+    print(f"λ = {lam:<8g} seed {s}: kept {out['kept']:>7,} ({100 * last['density_argmax']:.3f}%), accuracy "
+          f"{100 * out['val_acc']:.2f}% validation / {100 * last['acc_argmax']:.2f}% test (argmax), "
+          f"{100 * last['acc_sampled_mean']:.2f}% test (sampled), "
           f"{'cached' if hit else f'{hist.seconds.sum():.0f} s'}")
-
-
-def extra_lambda():
-    """The spec's refinement rule: the next λ to run, or None."""
-    lams = sorted(mnist)
-    kept = {lam: int(mnist[lam]["history"]["kept"].iloc[-1]) for lam in lams}
-    ok = [lam for lam in lams if kept[lam] <= BUDGET_KEPT]
-    if not ok:
-        return round(lams[-1] * math.sqrt(10), 4)
-    hi = ok[0]
-    lower = [lam for lam in lams if lam < hi]
-    if kept[hi] < 266 and lower:
-        return round(math.sqrt(lower[-1] * hi), 4)
-    return None
+    return out
 
 
 with run.timed("mnist"):
     for lam in S["lambdas"]:
-        run_lambda(lam)
-    for _ in range(S["max_extra"]):
-        lam = extra_lambda()
+        mnist[lam] = run_lambda(lam)
+        mnist_times.append(mnist[lam]["seconds"])
+    for _ in range(S["max_extra"]):  # the refinement rule reads only the kept counts
+        lam = G.refine_lambda({k: r["kept"] for k, r in mnist.items()}, BUDGET_KEPT)
         if lam is None or lam in mnist:
             break
         print("refinement: adding λ =", lam)
-        run_lambda(lam)
+        mnist[lam] = run_lambda(lam)
+        mnist_times.append(mnist[lam]["seconds"])
 
 
 # %% tags=[]
@@ -353,6 +351,7 @@ def run_row(lam):
             "effective_kept": int(sum(int(m.sum()) for m in eff)),
             "density_weights_pct": c["weights_pct"], "density_all_pct": 100 * (kept + 410) / c["params"],
             "compression_weights": c["compression_weights"], "compression_all": c["params"] / (kept + 410),
+            "val_acc": mnist[lam]["val_acc"],
             "acc_argmax": float(last["acc_argmax"]), "acc_sampled_mean": float(last["acc_sampled_mean"]),
             "acc_sampled_std": float(last["acc_sampled_std"]),
             "selected_pixels": int(masks["fc1"].any(0).sum()),
@@ -363,42 +362,117 @@ def run_row(lam):
 
 
 runs = pd.DataFrame([run_row(lam) for lam in sorted(mnist)])
-within = runs[runs["kept"] <= BUDGET_KEPT]
-head = (within.loc[within["kept"].idxmax()] if len(within) else runs.loc[runs["kept"].idxmin()])
-head_lam = float(head["lambda"])
-meets_budget = bool(head["kept"] <= BUDGET_KEPT)
 assert all(abs(d - 0.5) < 0.1 for d in runs["dhat_initial"]), "initial D_hat should be about 0.5"
-print(f"headline (largest kept count ≤ {BUDGET_KEPT}): λ = {head_lam:g}, {int(head['kept'])} weights kept "
-      f"({head['density_weights_pct']:.3f}%), test accuracy {100 * head['acc_argmax']:.2f}% with M*, "
-      f"{100 * head['acc_sampled_mean']:.2f} ± {100 * head['acc_sampled_std']:.2f}% with sampled masks"
-      + ("" if meets_budget else " (no run met the budget: this is the sparsest)"))
+# the headline: best validation accuracy among the runs within the budget (else the sparsest run)
+head_lam = G.headline_lambda(dict(zip(runs["lambda"], runs["kept"])), dict(zip(runs["lambda"], runs["val_acc"])),
+                             BUDGET_KEPT)
+head = runs.set_index("lambda").loc[head_lam]
+print(f"headline (best validation accuracy among the runs with ≤ {BUDGET_KEPT} weights): λ = {head_lam:g}, "
+      f"{int(head['kept'])} weights kept ({head['density_weights_pct']:.3f}%), validation accuracy "
+      f"{100 * head['val_acc']:.2f}%" + ("" if head["kept"] <= BUDGET_KEPT else " (no run met the budget: the sparsest)"))
 runs[["lambda", "kept", "effective_kept", "density_weights_pct", "compression_weights", "compression_all",
-      "acc_argmax", "acc_sampled_mean", "acc_sampled_std", "selected_pixels", "seconds_per_epoch"]]
+      "val_acc", "acc_argmax", "acc_sampled_mean", "acc_sampled_std", "selected_pixels", "seconds_per_epoch"]]
 
 # %% [markdown] tags=[]
-# ### The magnitude baseline at the same sizes
+# ### The headline λ over several seeds
 #
-# For each run, pruning_lib's global magnitude pruning cuts the canonical dense LeNet-300-100 of this suite
-# (`pl.dense.reference_model`, SGD; the same for every notebook) to *exactly* the same number of weights in one
-# shot, biases unpruned, and then fine-tunes the survivors with the mask fixed (Adam, lr 10⁻³, batch 128).
-# Accuracies before and after fine-tuning are reported as they come, even where a digit has lost every path.
-# Note the asymmetry: the Gumbel network gets no retraining after extraction; the baseline gets a fine-tuning.
+# The chosen λ is trained again from further seeds (2050 + `seed` + 1, + 2, ...), with nothing else changed.
+# The test accuracy is reported as the mean over seeds with a 95% Student-t interval (3 or more seeds; the
+# spread between seeds includes the test-set noise); with 2 seeds (smoke) the interval is Wilson's over the
+# pooled predictions, with one seed Wilson's over the test images (`pl.stats.accuracy_interval`). The size
+# target (≤ 399 weights) must hold for every seed, and the accuracy target is met only when the whole 95%
+# interval lies at or above it.
 
 # %% tags=[]
+head_seeds = [method_seed + i for i in range(S["seeds"])]
+with run.timed("headline_seeds"):
+    seed_runs = {method_seed: mnist[head_lam]}
+    for s in head_seeds[1:]:
+        seed_runs[s] = run_lambda(head_lam, s)
+n_test = len(splits.test[1])
+seed_table = pd.DataFrame([{"seed": s, "kept": r["kept"], "val_acc": r["val_acc"],
+                            "acc_argmax": float(r["history"]["acc_argmax"].iloc[-1]),
+                            "acc_sampled_mean": float(r["history"]["acc_sampled_mean"].iloc[-1]),
+                            "selected_pixels": int(pl.masks.get_masks(r["model"])["fc1"].any(0).sum())}
+                           for s, r in seed_runs.items()])
+gumbel_iv = pl.stats.accuracy_interval(seed_table["acc_argmax"], n_test)
+kept_iv = pl.stats.mean_interval(seed_table["kept"])
+meets_budget = bool((seed_table["kept"] <= BUDGET_KEPT).all())
+head_acc = 100 * seed_table["acc_argmax"].mean()
+print(f"λ = {head_lam:g} over {len(head_seeds)} seed(s): kept {seed_table['kept'].tolist()} "
+      f"(every seed ≤ {BUDGET_KEPT}: {meets_budget}); test accuracy (argmax) {head_acc:.2f}%, "
+      f"95% interval {pl.report.fmt_interval(gumbel_iv, '%')}")
+seed_table
+
+# %% [markdown] tags=[]
+# ### Baselines at the same sizes and the same training budget
+#
+# Two magnitude baselines start from the canonical dense LeNet-300-100 of this suite (`pl.dense.reference_model`,
+# SGD; the same for every notebook) and get **the same number of epochs as a Gumbel run** (`mnist_epochs`):
+#
+# * **global magnitude + fine-tuning**: one-shot global magnitude pruning to *exactly* the kept count of a
+#   Gumbel run, biases unpruned, then Adam fine-tuning (lr 10⁻³, batch 128) with the mask fixed; accuracies
+#   before and after fine-tuning are reported as they come, even where a digit has lost every path;
+# * **gradual magnitude pruning** (Zhu & Gupta 2017, `METHODS["gradual"]`): the sparsity follows their cubic
+#   schedule while the network trains, the standard train-while-pruning baseline, at the headline sizes.
+#
+# At the headline λ each baseline is run once per Gumbel seed, at that seed's kept count (fine-tuning seed
+# `seed` + i); elsewhere once. The budget is matched in epochs after the starting point, and it still favours
+# the baselines: they start from a dense network that was itself trained (its epochs are shown), while every
+# Gumbel run starts from a random initialisation and is never retrained. A verdict says "better" or "worse"
+# only when the two 95% intervals separate; otherwise it is a tie.
+
+# %% tags=[]
+budget_epochs = S["mnist_epochs"]
 with run.timed("baseline"):
     dense, dense_info = pl.dense.reference_model("lenet300", profile, seed, run.device)
     run.cache_hits["dense"] = dense_info["cache_hit"]
-    base_rows = []
-    for k in sorted(set(runs["kept"])):
-        cfg = {"base": pl.dense.reference_config("lenet300", profile, seed), "kept": int(k),
-               "epochs": S["finetune_epochs"], "lr": 1e-3, "batch_size": 128}
-        row, _ = run.cached(f"baseline_k{k}", "gumbel-baseline", cfg, lambda k=k: pl.magnitude.magnitude_at(
-            dense, k, splits.train, splits.test, epochs=S["finetune_epochs"], seed=seed)[1], version=G.VERSION)
-        base_rows.append({k2: row[k2] for k2 in ("kept", "acc_pruned", "acc_finetuned")})
-baseline = pd.DataFrame(base_rows)
+    dense_epochs = pl.dense.reference_config("lenet300", profile, seed)["epochs"]
+
+    def magnitude_row(k, s):
+        """Global magnitude to k weights, before and after `budget_epochs` of fine-tuning (seed s)."""
+        model, secs, hit = G.magnitude_run(dense, k, splits.train, epochs=budget_epochs, seed=s)
+        run.cache_hits[f"magnitude_k{k}_seed_{s}"] = hit
+        oneshot = pl.masks.apply_masks(pl.masks.clone(dense), pl.magnitude.global_magnitude_masks(dense, int(k)))
+        return {"kept": int(k), "seed": s, "epochs": budget_epochs,
+                "acc_pruned": pl.train.evaluate(oneshot, *splits.test)["acc"],
+                "val_acc": pl.train.evaluate(model, *splits.val)["acc"],
+                "acc_finetuned": pl.train.evaluate(model, *splits.test)["acc"], "seconds": secs}
+
+    baseline = pd.DataFrame([magnitude_row(k, seed) for k in runs["kept"]])
+    at_head = []
+    for i, s in enumerate(head_seeds):
+        k = seed_runs[s]["kept"]
+        mag = magnitude_row(k, seed + i)
+        (pt,) = pl.methods.registry.METHODS["gradual"].points(dense, splits, values=[266_200 / k],
+                                                              budget=budget_epochs, seed=seed + i)
+        pl.metrics.check_sparsity(pt.model, k, f"gradual at {k} weights")
+        run.cache_hits[f"gradual_k{k}_seed_{seed + i}"] = pt.cache_hit
+        at_head.append({"gumbel_seed": s, "kept": k, "gumbel": float(seed_table.set_index("seed").loc[s, "acc_argmax"]),
+                        "magnitude": mag["acc_finetuned"], "gradual": pl.train.evaluate(pt.model, *splits.test)["acc"],
+                        "gradual_val": pl.train.evaluate(pt.model, *splits.val)["acc"], "gradual_seconds": pt.seconds})
+at_head = pd.DataFrame(at_head)
 dense_acc = dense_info["test_acc"]
-print(f"dense reference: test accuracy {100 * dense_acc:.2f}%")
-baseline.assign(density_pct=100 * baseline["kept"] / 266_200)
+mag_iv = pl.stats.accuracy_interval(at_head["magnitude"], n_test)
+grad_iv = pl.stats.accuracy_interval(at_head["gradual"], n_test)
+mag_verdict = pl.stats.compare(mag_iv, gumbel_iv)  # the baseline versus the Gumbel gates
+grad_verdict = pl.stats.compare(grad_iv, gumbel_iv)
+budget_table = pd.DataFrame([
+    {"method": "Gumbel gates (argmax mask, no retraining)", "starts from": "random initialisation",
+     "training epochs": budget_epochs, "dense epochs before": 0},
+    {"method": "global magnitude + Adam fine-tuning", "starts from": "dense reference",
+     "training epochs": budget_epochs, "dense epochs before": dense_epochs},
+    {"method": "gradual magnitude (Zhu & Gupta)", "starts from": "dense reference",
+     "training epochs": budget_epochs, "dense epochs before": dense_epochs},
+]).assign(**{"weights kept (mean)": at_head["kept"].mean(), "seeds": len(at_head),
+             "test accuracy (mean, %)": [100 * at_head[c].mean() for c in ("gumbel", "magnitude", "gradual")],
+             "95% interval": [pl.report.fmt_interval(iv, "%") for iv in (gumbel_iv, mag_iv, grad_iv)],
+             "verdict vs Gumbel": ["-", mag_verdict, grad_verdict]})
+print(f"dense reference ({dense_epochs} epochs): test accuracy {100 * dense_acc:.2f}%")
+for name, v in [("global magnitude + fine-tuning", mag_verdict), ("gradual magnitude", grad_verdict)]:
+    print(f"{name} against the Gumbel gates at the headline size, {budget_epochs} epochs each: "
+          + ("a tie: the 95% intervals overlap" if v == "tie" else f"{v}: the 95% intervals separate"))
+budget_table
 
 # %% tags=[]
 # test accuracy (argmax and sampled masks) and argmax density per epoch, one colour per λ
@@ -408,8 +482,12 @@ run.save_figure(fig, "mnist_training")
 plt.show()
 
 # %% tags=[]
-# one point per λ (argmax and sampled masks) against magnitude pruning at the same kept counts
-fig = pl.plots.gumbel.lambda_pareto_figure(runs, baseline, dense_acc, BUDGET_KEPT)
+# one point per λ (argmax and sampled masks) against magnitude pruning at the same kept counts and budget
+fig = pl.plots.gumbel.lambda_pareto_figure(
+    runs, baseline, dense_acc, BUDGET_KEPT, epochs=budget_epochs,
+    headline={f"Gumbel gates, λ = {head_lam:g} ({len(at_head)} seeds)": (at_head["kept"].mean(), head_acc, gumbel_iv),
+              f"gradual magnitude ({len(at_head)} seeds)": (at_head["kept"].mean(), 100 * at_head["gradual"].mean(),
+                                                           grad_iv)})
 run.save_figure(fig, "mnist_pareto")
 plt.show()
 
@@ -430,6 +508,47 @@ run.save_figure(fig, "mnist_feature_importance")
 plt.show()
 print(f"selected pixels: {int(head_masks['fc1'].any(0).sum())}; "
       f"effective selected pixels: {int(head_eff[0].any(0).sum())}")
+
+# %% [markdown] tags=[]
+# ### Are these pixels better than simple choices? Two controls
+#
+# The claim that the pruned network "picks a few representative features" needs a control: would the same
+# number of pixels, chosen without any learning, do as well? Three pixel sets of the same size n: the effective
+# pixels of the headline run (those on a pixel-to-digit path), the n pixels with the largest variance over the
+# training images, and n pixels drawn at random among those that are not blank in every training image. Each
+# set is retrained the same way, at the headline run's kept count: the dense reference's first layer is cut to
+# the set's columns, then gradual magnitude pruning (as above, `mnist_epochs` epochs) trains it down to the
+# kept count (`G.pixel_run`). The difference in test accuracy between the Gumbel pixels and a control is paired
+# (the same test images, `pl.stats.paired_difference`); "better" needs its 95% interval above 0.
+
+# %% tags=[]
+head_k = int(head["kept"])
+gumbel_pixels = torch.nonzero(head_eff[0].any(0)).flatten()
+if len(gumbel_pixels) == 0:  # no pixel reaches a digit (smoke): use the pixels with any kept edge
+    gumbel_pixels = torch.nonzero(head_masks["fc1"].any(0)).flatten()
+n_pix = len(gumbel_pixels)
+pixel_sets = {"Gumbel pixels": gumbel_pixels, "top-variance pixels": G.top_variance_pixels(splits.train[0], n_pix),
+              "random pixels": G.random_pixels(splits.train[0], n_pix, seed=seed)}
+control_k = min(head_k, G.pixel_capacity(dense, n_pix))
+with run.timed("pixel_controls"):
+    controls, control_correct = [], {}
+    for name, pix in pixel_sets.items():
+        model, secs, hit = G.pixel_run(dense, pix, control_k, splits.train, epochs=budget_epochs, seed=seed)
+        run.cache_hits[f"pixel_control_{name.split()[0].lower()}"] = hit
+        control_correct[name] = pl.train.correct(model, *splits.test).numpy()
+        controls.append({"pixels": name, "n": n_pix, "kept": control_k, "epochs": budget_epochs,
+                         "overlap_with_gumbel": len(set(pix.tolist()) & set(gumbel_pixels.tolist())),
+                         "val_acc": pl.train.evaluate(model, *splits.val)["acc"],
+                         "acc": float(control_correct[name].mean()), "seconds": secs})
+controls = pd.DataFrame(controls)
+pixel_diffs = {name: pl.stats.paired_difference(control_correct["Gumbel pixels"], control_correct[name])
+               for name in ("top-variance pixels", "random pixels")}
+pixel_verdicts = {name: pl.stats.against_value(iv, 0.0) for name, iv in pixel_diffs.items()}
+for name, iv in pixel_diffs.items():
+    d = 100 * (control_correct["Gumbel pixels"].mean() - control_correct[name].mean())
+    print(f"Gumbel pixels minus {name}: {d:+.2f} pp, 95% interval {pl.report.fmt_interval(iv, 'pp')} -> "
+          + ("a tie" if pixel_verdicts[name] == "tie" else f"the Gumbel pixels are {pixel_verdicts[name]}"))
+controls
 
 # %% [markdown] tags=[]
 # The whole effective graph of the headline run: pixel → first hidden layer → second hidden layer → digit,
@@ -460,46 +579,68 @@ print(f"{digits_reached} of 10 digits have at least one path from a pixel; "
 # ## 4 · Paper versus reproduction
 #
 # The paper gives no MNIST accuracy, only "high accuracy" at 0.15% of the parameters, so the targets are this
-# project's (spec section 6): toy, argmax density ≤ 0.15 and the programmatic split; MNIST, ≤ 399 weights at test
-# accuracy ≥ 90% (quick) or ≥ 93% (paper) with the argmax mask and no retraining, from a sweep of ≥ 5 λ whose
-# densities span about 10% (here: the densest run keeps ≥ 5%) down to ≤ 0.15%; the issue's goals of a gated
-# epoch ≤ 2× a dense one and the quick notebook within 8 minutes on 2 cores. The authors' toy run (18 edges,
-# D̂ = 0.1125) is a reference, not a target.
+# project's (spec section 6): toy, argmax density ≤ 0.15 and the programmatic split; MNIST, ≤ 399 weights (our
+# reading of the paper's 0.15%, for every seed) at test accuracy ≥ 90% (quick) or ≥ 93% (paper) with the argmax
+# mask and no retraining, the whole 95% interval over seeds at or above the target, from a sweep of ≥ 5 λ whose
+# densities span about 10% (here: the densest run keeps ≥ 5%) down to ≤ 0.15%; the issue's goal of a gated epoch
+# ≤ 2× a dense one (a ratio measured once, on this machine: it varies between machines) and the quick notebook
+# within 8 minutes on 2 cores. The "paper" column holds only the paper's own number (0.15%) and, labelled as
+# such, the authors' code's toy output (D̂ = 0.1125, 18 edges), which is a reference, not a target. The rows that
+# compare carry a 95% interval and a verdict (better / tie / worse against the named reference).
 
 # %% tags=[]
 toy_density = toy["kept"] / 160
-head_acc = 100 * head["acc_argmax"]
 acc_target = 93.0 if profile == "paper" else 90.0
 dens = runs["density_weights_pct"]
 sweep_ok = len(runs) >= 5 and dens.max() >= 5.0 and dens.min() <= 0.15
-base_head = baseline.set_index("kept").loc[int(head["kept"])]
 elapsed = time.perf_counter() - run.started
-src = "Zhang et al. 2023 (arXiv:2311.12526) / authors' tutorial"
+code_src = "authors' code (3riccc/neural_pruning tutorial notebook, committed output), not the paper"
 claims = pl.reference.ZHANG2023_CLAIMS
+nseeds = f"{len(head_seeds)} seed{'s' * (len(head_seeds) > 1)}"
+versus = f"Gumbel gates, λ = {head_lam:g}, {nseeds}, {budget_epochs} epochs from scratch"
 headline = [
-    pl.report.headline("toy: argmax density (kept of 160)", toy_density, paper=claims["toy_density_last"],
-                       target="≤ 0.15", met=(toy_density <= 0.15) if graded else None, source=src + " (D̂)"),
-    pl.report.headline("toy: graph splits into {x1,x2}→y1 and {x3,x4}→y2", toy["split_ok"], paper=True,
-                       target="split", met=toy["split_ok"] if graded else None, source=src + " (figure)"),
-    pl.report.headline("MNIST headline: weights kept", int(head["kept"]), paper=claims["mnist_kept_max"],
-                       target=f"≤ {BUDGET_KEPT}", met=meets_budget if graded else None, source=src),
-    pl.report.headline("MNIST headline: weights kept (% of weights)", float(head["density_weights_pct"]),
-                       paper=claims["mnist_params_pct"], unit="%", source=src),
-    pl.report.headline("MNIST headline: test accuracy, argmax mask, no retraining", head_acc,
-                       target=f"≥ {acc_target:g}%", unit="%",
-                       met=(meets_budget and head_acc >= acc_target) if graded else None,
-                       source=src + ' ("high accuracy", no number)'),
-    pl.report.headline("MNIST headline: test accuracy, sampled masks (mean)", 100 * head["acc_sampled_mean"],
-                       unit="%", source="this notebook"),
-    pl.report.headline("MNIST headline: compression (all parameters)", float(head["compression_all"]),
-                       unit="×", source="this notebook"),
-    pl.report.headline("global magnitude + fine-tuning at the headline size: test accuracy",
-                       100 * float(base_head["acc_finetuned"]), unit="%", source="this notebook"),
+    pl.report.headline("toy: argmax density (kept of 160); the paper column is the authors' code's last D̂",
+                       toy_density, id="toy_density", paper=claims["toy_density_last"], target="≤ 0.15",
+                       met=(toy_density <= 0.15) if graded else None, source=code_src),
+    pl.report.headline("toy: graph splits into {x1,x2}→y1 and {x3,x4}→y2", toy["split_ok"], id="toy_split",
+                       paper=True, target="split", met=toy["split_ok"] if graded else None,
+                       source="authors' repository (pathway figure); spec §5A split check"),
+    pl.report.headline(f"MNIST headline: weights kept (mean of {nseeds}); target = our reading of 0.15%",
+                       float(seed_table["kept"].mean()), id="mnist_kept", target=f"≤ {BUDGET_KEPT} every seed",
+                       interval=kept_iv, met=meets_budget if graded else None,
+                       source="0.15% of 266,200 weights, rounded down (derived from the abstract)"),
+    pl.report.headline("MNIST headline: weights kept (% of weights, headline seed)",
+                       float(head["density_weights_pct"]), id="mnist_kept_pct", paper=claims["mnist_params_pct"],
+                       unit="%", source="Zhang et al. 2023 (arXiv:2311.12526), abstract: 0.15% of the parameters"),
+    pl.report.headline(f"MNIST headline: test accuracy, argmax mask, no retraining (mean of {nseeds})", head_acc,
+                       id="mnist_acc", target=f"≥ {acc_target:g}% (whole interval)", unit="%", interval=gumbel_iv,
+                       met=(meets_budget and gumbel_iv[0] >= acc_target) if graded else None,
+                       source='the paper: "high accuracy", no number; target: spec §6'),
+    pl.report.headline(f"MNIST headline: test accuracy, sampled masks (mean of {nseeds})",
+                       100 * seed_table["acc_sampled_mean"].mean(), id="mnist_acc_sampled", unit="%",
+                       source="this notebook"),
+    pl.report.headline("MNIST headline: compression (all parameters, headline seed)", float(head["compression_all"]),
+                       id="mnist_compression_all", unit="×", source="this notebook"),
+    pl.report.headline(f"global magnitude + fine-tuning, {budget_epochs} epochs, at the Gumbel seeds' sizes: test "
+                       "accuracy", 100 * at_head["magnitude"].mean(), id="magnitude_at_headline", unit="%",
+                       interval=mag_iv, verdict=mag_verdict, versus=versus, source="this notebook"),
+    pl.report.headline(f"gradual magnitude (Zhu & Gupta), {budget_epochs} epochs, at the Gumbel seeds' sizes: test "
+                       "accuracy", 100 * at_head["gradual"].mean(), id="gradual_at_headline", unit="%",
+                       interval=grad_iv, verdict=grad_verdict, versus=versus, source="this notebook"),
+    *[pl.report.headline(f"feature control: the headline's {n_pix} pixels minus {n_pix} {name}, each retrained to "
+                         f"{control_k} weights ({budget_epochs} epochs): test accuracy", 100 * (
+                             control_correct["Gumbel pixels"].mean() - control_correct[name].mean()),
+                         id="pixels_vs_" + name.split()[0].replace("-", "_"), unit="pp",
+                         interval=pixel_diffs[name], verdict=pixel_verdicts[name], versus=f"{n_pix} {name}",
+                         source="this notebook (paired over the test images)")
+      for name in pixel_diffs],
     pl.report.headline("λ sweep: runs; densest % / sparsest %", f"{len(runs)}; {dens.max():.2f}% / {dens.min():.3f}%",
-                       target="≥ 5; ≥ 5% / ≤ 0.15%", met=sweep_ok if graded else None, source="spec §6"),
-    pl.report.headline("gated epoch / dense epoch (same loop, this run)", cost["ratio"], target="≤ 2×", unit="×",
-                       met=(cost["ratio"] <= 2.0) if graded else None, source="issue goal", volatile=True),
-    pl.report.headline("notebook wall time (min)", elapsed / 60, target="≤ 8 (quick)",
+                       id="lambda_sweep", target="≥ 5; ≥ 5% / ≤ 0.15%", met=sweep_ok if graded else None,
+                       source="spec §6"),
+    pl.report.headline("gated epoch / dense epoch (same loop, measured once in this run; varies by machine)",
+                       cost["ratio"], id="gated_epoch_cost_ratio", target="≤ 2×", unit="×",
+                       met=(cost["ratio"] <= 2.0) if graded else None, source="issue goal"),
+    pl.report.headline("notebook wall time (min)", elapsed / 60, id="wall_time_min", target="≤ 8 (quick)",
                        met=(elapsed <= 480) if profile == "quick" else None, source="issue budget", volatile=True),
 ]
 pl.report.comparison_table(headline)
@@ -513,29 +654,38 @@ pl.report.comparison_table(headline)
 #   project's, calibrated on the quick profile by density.
 # * **The paper's MNIST accuracy is unknown**, and so is whether it uses the argmax or a sampled mask; both are
 #   reported, the targets use the argmax mask. "0.15% of the parameters" is read as gated weights (≤ 399), since
-#   the 410 biases alone are 0.154% of all parameters.
+#   the 410 biases alone are 0.154% of all parameters: 399 is our number, not the paper's.
 # * **Initialisation**: the toy uses the authors' (W and gate logits N(0, 1)·2/fan_in, biases 2/fan_in); MNIST
 #   uses PyTorch's default for W and b (`init="authors"` restores the code's, whose first-layer weight std
 #   0.0026 is 8× below PyTorch's) and the authors' for the gate logits.
-# * **Data**: MNIST pixels in [0, 1] without mean/std normalisation; training on the suite's 55,000-image split
-#   (5,000 held out as validation, unused here) rather than all 60,000; the smoke profile uses stratified subsets.
+# * **Data**: MNIST pixels in [0, 1] without mean/std normalisation; training on the suite's 55,000-image split,
+#   with the 5,000 held-out images as the validation split on which every choice is made; the smoke profile uses
+#   stratified subsets.
 # * **Implementation**: the two-logit Gumbel-softmax is computed in its equivalent binary form (one logistic
 #   draw per weight), tested against `F.gumbel_softmax`; `nn.Linear` stores W as (out, in) where the authors'
 #   code uses (in, out), so the random streams differ and no run matches the authors' numbers bit for bit.
 #   Evaluation with sampled masks uses a private random stream, so it never changes a training run.
 # * **Schedule**: 10 epochs per λ in the quick profile where the spec's table says 4 (its own calibration showed
-#   that about 8 are needed to reach 399 weights), and the quick grid is {0.1, ..., 100} where the spec started
-#   from {0.3, ..., 30}: the densest run should keep about 10% and the spec's rule would have added λ ≈ 95 anyway.
-# * **Headline selection** by density (largest kept count ≤ 399), never by test accuracy; the toy headline is
-#   the authors' seed 2050 (+ `seed`).
-# * **Baseline**: global magnitude pruning of the suite's canonical dense model (SGD) instead of a dense model
-#   trained with Adam, then fine-tuned with the mask fixed; the Gumbel runs themselves are never fine-tuned.
+#   that about 8 are needed to reach 399 weights). The quick grid is {0.3, 3, 30, 100} plus the refinement λ:
+#   λ = 0.1, 1 and 10 of the earlier grid were dropped to make room, within the 8 minutes, for the extra seeds,
+#   the matched-budget baselines and the pixel controls (the sweep target checks that ≥ 5 λ still span ≥ 5% to
+#   ≤ 0.15% of the weights).
+# * **Refinement and headline** (changed from the spec): the refinement λ interpolates log(kept) against log(λ)
+#   between the two runs that bracket 399 weights, aiming at 90% of the budget, and runs whenever the best run
+#   within the budget keeps fewer than 80% of it (the spec's rule fired only below 266 weights, so a headline
+#   far below the budget could stand). The headline is the run with the best *validation* accuracy among those within the
+#   budget (the spec: the largest kept count), then trained from more seeds; no choice reads the test split.
+# * **Baselines**: magnitude pruning starts from the suite's canonical dense model (SGD), not from a dense model
+#   trained with Adam, and both baselines get the Gumbel runs' number of epochs on top of the dense model's own
+#   training (see the budget table); the Gumbel runs themselves are never fine-tuned. The pixel controls use one
+#   seed and one draw of random pixels.
 # * **Figures** are this project's design (the paper's five figures are unknown apart from the framework
 #   diagram and the toy pathway figure); pathway colours are centred at 0 and units are ordered automatically,
 #   where the authors used an uncentred map and hand-placed neurons.
 # * The final cell lists every graded target that was missed (the spec asks it to assert them); it raises only
 #   with `strict_targets=True`, so that `make reproduce` finishes and rewrites the figures even when a target is
-#   missed. The wall-time budget and the epoch-cost goal depend on the machine and are not graded there.
+#   missed. The wall-time budget depends on the machine and is not graded there; the epoch-cost ratio is graded
+#   although it, too, varies between machines.
 
 # %% [markdown] tags=[]
 # The last cell checks the targets of the spec (quick and paper profiles; nothing is graded in smoke) and lists
@@ -564,9 +714,17 @@ results = {
     "mnist_runs": runs.to_dict("records"),
     "mnist_histories": {f"{lam:g}": {k: list(v.values()) for k, v in json.loads(mnist[lam]["history"].to_json()).items()}
                         for lam in sorted(mnist)},  # per-epoch histories (to_json writes NaN as null)
-    "mnist_headline": {"lambda": head_lam, "kept": int(head["kept"]), "acc_argmax": float(head["acc_argmax"]),
-                       "acc_sampled_mean": float(head["acc_sampled_mean"]), "meets_budget": meets_budget},
+    "mnist_headline": {"lambda": head_lam, "kept": int(head["kept"]), "seeds": head_seeds,
+                       "kept_per_seed": seed_table["kept"].tolist(), "acc_argmax": float(seed_table["acc_argmax"].mean()),
+                       "acc_argmax_interval_pct": list(gumbel_iv), "acc_argmax_per_seed": seed_table["acc_argmax"].tolist(),
+                       "val_acc_per_seed": seed_table["val_acc"].tolist(),
+                       "acc_sampled_mean": float(seed_table["acc_sampled_mean"].mean()), "meets_budget": meets_budget},
     "baseline": baseline.to_dict("records"),
+    "baselines_at_headline": {"epochs": budget_epochs, "dense_epochs": dense_epochs, "rows": at_head.to_dict("records"),
+                              "magnitude_interval_pct": list(mag_iv), "gradual_interval_pct": list(grad_iv),
+                              "magnitude_verdict": mag_verdict, "gradual_verdict": grad_verdict},
+    "pixel_controls": {"rows": controls.to_dict("records"),
+                       "differences_pp": {k: list(v) for k, v in pixel_diffs.items()}, "verdicts": pixel_verdicts},
     "dense_acc": dense_acc,
     "epoch_cost_s": cost,
     "headline": headline,

@@ -17,7 +17,7 @@
 # networks (VGG-like and ResNet-20 with its skip-connection rule), which run in full only in the `paper` profile
 # when CIFAR-10 is on disk; (8) the paper-versus-reproduction table.
 #
-# **Run it** with `make reproduce NOTEBOOK=03` (profile `quick`, about ten minutes on a 2-core laptop CPU, cached
+# **Run it** with `make reproduce NOTEBOOK=03` (profile `quick`, about five minutes on a 2-core laptop CPU, cached
 # afterwards) or from Jupyter. `smoke` proves the code runs (CI, numbers meaningless); `paper` runs the authors'
 # 60-epoch schedules (hours: a GPU is recommended). The method lives in `pruning_lib/methods/relief/` and its figures in `pruning_lib/plots/relief.py`.
 
@@ -30,6 +30,7 @@ device = "auto"  # auto | cpu | cuda | mps
 alpha_fc = 0.95  # fraction of each FC neuron's importance to keep (the knob; authors: 0.95)
 alpha_conv = 0.9  # fraction of each LeNet-5 filter's importance to keep (authors: 0.9)
 variant = "paper"  # paper (the equations) | code (the authors' code: cut at ties, L1 conv scores)
+operating_rule = "stop_at_first_miss"  # stop_at_first_miss | sparsest_within (section 2; chosen on validation)
 
 # %% tags=["injected-parameters", "nbval-skip"]
 # Parameters
@@ -68,8 +69,10 @@ RECIPE = {"adam": dict(opt="adam", lr=1e-3), "sgd": dict(opt="sgd", lr=0.1)}  # 
 pl.checks.check_range("alpha_fc", alpha_fc, 0.01, 1.0)
 pl.checks.check_range("alpha_conv", alpha_conv, 0.01, 1.0)
 pl.checks.check_choice("variant", variant, R.VARIANTS)
+pl.checks.check_choice("operating_rule", operating_rule, R.RULES)
 run = pl.setup_run("relief", profile, PROFILES, seed=seed, device=device,
-                   params=dict(alpha_fc=alpha_fc, alpha_conv=alpha_conv, variant=variant))
+                   params=dict(alpha_fc=alpha_fc, alpha_conv=alpha_conv, variant=variant,
+                               operating_rule=operating_rule))
 S = run.settings
 graded = profile != "smoke"  # targets are graded in quick and paper only
 TARGETS = pl.reference.RELIEF_TARGETS.get(profile)
@@ -143,9 +146,12 @@ pd.DataFrame(arch)
 # The authors initialise with `kaiming_normal_`, pretrain with Adam (lr 1e-3, coupled weight decay 5e-4,
 # batch 120, learning rate ×0.1 halfway) and prune with the same optimizer. The optimizer study (section 6)
 # needs an Adam arm and an SGD arm pretrained **from the same θ0**, so LeNet-300-100 here follows that protocol
-# rather than the suite's canonical SGD reference of notebook 00: a protocol-driven departure. The pruning set
-# is N training images drawn once with a seeded generator from the 55,000 training images (never the 5,000
-# validation or the 10,000 test images) and reused in every iteration.
+# rather than the suite's canonical SGD reference of notebook 00: a protocol-driven departure. **The dense
+# LeNet-300-100 trains 10 epochs in quick** (×0.1 at epoch 5) where the authors train 60 (×0.1 at 30; the paper
+# profile does): a shorter, slightly weaker reference, which makes an accuracy drop easier to avoid, not harder
+# to measure. Like every model in this suite it keeps its final weights (no best-validation checkpoint). The
+# pruning set is N training images drawn once with a seeded generator from the 55,000 training images (never the
+# 5,000 validation or the 10,000 test images) and reused in every iteration.
 
 # %% tags=[]
 splits = pl.dense.profile_data(profile)
@@ -170,8 +176,9 @@ for opt in ("adam", "sgd"):
         dense300[opt], theta300[opt], dense300_info[opt] = dense_authors(
             "lenet300", opt, S["l300_dense_epochs"], S["l300_dense_milestones"])
     info = dense300_info[opt]
-    print(f"dense LeNet-300-100 ({opt}): test {info['test_acc']:.2%}, best validation {info['val_acc']:.2%}, "
-          f"{'cached' if info['cache_hit'] else 'trained'} ({info['epoch_seconds']:.1f} s per epoch)")
+    print(f"dense LeNet-300-100 ({opt}, {S['l300_dense_epochs']} epochs; authors: 60): test {info['test_acc']:.2%}, "
+          f"validation {info['val_acc']:.2%} (final weights), {'cached' if info['cache_hit'] else 'trained'} "
+          f"({info['epoch_seconds']:.1f} s per epoch)")
 assert all(torch.equal(theta300["adam"][k], theta300["sgd"][k]) for k in theta300["adam"]), "arms share theta0"
 
 # %% [markdown] tags=[]
@@ -230,31 +237,56 @@ plt.show()
 # ## 2 · Iterative pruning of LeNet-300-100
 #
 # Each iteration: one pruning call (scores, dead units, α cut, backward sweep) on the fixed pruning set, then
-# retraining with a fresh optimizer and the learning rate ×0.1 halfway, keeping the checkpoint with the best
-# **validation** accuracy (the authors keep the best test accuracy; we never select on test). Test accuracy is
-# measured before and after retraining, for reporting only. Each iteration is cached, so a rerun loads and an
-# interrupted run resumes where it stopped.
+# retraining with a fresh optimizer and the learning rate ×0.1 halfway. Retraining keeps its **final** weights:
+# no checkpoint is chosen (the authors keep the epoch with the best *test* accuracy; the suite has one policy for
+# every method, final weights, so no method is favoured by a validation-picked checkpoint). Validation accuracy
+# is measured after each retraining; test accuracy before and after it, for reporting only. Each iteration is
+# cached, so a rerun loads and an interrupted run resumes where it stopped.
 #
-# The **operating point** is the last iteration whose best validation accuracy is within the profile's allowed
-# drop of the dense validation accuracy; its test numbers are the headline.
+# **The operating point, stated before the run** (parameter `operating_rule`, default `stop_at_first_miss`):
+# walking the iterations 1, 2, 3, ..., it is the last iteration *before the first one* whose validation accuracy
+# falls more than the allowed drop (0.5 pp in smoke and quick, 0.3 pp in paper) below the dense validation
+# accuracy. Iterations after a miss are not considered, even if their validation accuracy recovers: that is the
+# rule a practitioner pruning step by step would apply (stop at the first failure), and it does not harvest a
+# lucky iteration from validation noise. (`sparsest_within`, the last iteration within the tolerance anywhere,
+# is the alternative; the notebook reports which one ran.) If iteration 1 already misses, the point is
+# iteration 1 and the target is marked missed. The rule reads only validation numbers; the operating point's
+# test accuracy is the headline, with a 95% interval (Wilson over the 10,000 test images), and its drop against
+# dense carries a paired 95% interval (both models on the same test images).
 
 # %% tags=[]
 print(f"schedule: {S['l300_iterations']} iterations x {S['l300_epochs']} epochs (x0.1 at {S['l300_milestones']}), "
       f"alpha_fc = {alpha_fc}, variant = {variant}, {'rewind to theta0' if S['rewind'] else 'fine-tune'}")
 
 
+def relief_kwargs(opt, epochs, milestones, theta, desc):
+    """The keywords of one iterative NNrelief run on this notebook's splits and pruning set."""
+    return dict(alpha_fc=alpha_fc, alpha_conv=alpha_conv, prune_X=prune_X, epochs=epochs, milestones=milestones,
+                momentum=0.9, weight_decay=5e-4, batch_size=120, theta0_state=theta if S["rewind"] else None,
+                variant=variant, test=splits.test, seed=seed, desc=desc, **RECIPE[opt])
+
+
 def relief_run(dense, opt, iterations, epochs, milestones, theta, desc):
-    """Iterative NNrelief from `dense` on this notebook's splits and pruning set (cached per iteration)."""
-    return R.iterative_pruning(
-        dense, splits.train, splits.val, iterations=iterations, alpha_fc=alpha_fc, alpha_conv=alpha_conv,
-        prune_X=prune_X, epochs=epochs, milestones=milestones, momentum=0.9, weight_decay=5e-4, batch_size=120,
-        theta0_state=theta if S["rewind"] else None, variant=variant, test=splits.test, seed=seed, desc=desc,
-        **RECIPE[opt])
+    """Iterative NNrelief from `dense` (cached per iteration): (pruned model, history)."""
+    return R.iterative_pruning(dense, splits.train, splits.val, iterations=iterations,
+                               **relief_kwargs(opt, epochs, milestones, theta, desc))
 
 
-def network_entry(hist, net_name, dense_info):
-    """results.json entry of one run: dense, iterations, operating point, final, target."""
-    t_op, found = R.operating_point(hist, S["max_drop_pp"])
+RUNS = {}  # run name -> (dense, optimizer, epochs, milestones, theta0), filled as each run starts
+
+
+def at_iteration(name, t):
+    """The model after iteration t of a run, reloaded from the per-iteration cache (t = 0: the dense model)."""
+    dense, opt, epochs, milestones, theta = RUNS[name]
+    return dense if t == 0 else relief_run(dense, opt, t, epochs, milestones, theta, f"reload {t}")[0]
+
+
+n_test = len(splits.test[1])
+
+
+def network_entry(hist, name, net_name, dense_info):
+    """results.json entry of one run: dense, iterations, operating point (with 95% intervals), final, target."""
+    t_op, found = R.operating_point(hist, S["max_drop_pp"], operating_rule)  # validation only
     rows = hist.set_index("iteration")
     keys = ["params_pct", "weights_pct", "cr_params", "cr_weights", "test_acc", "test_acc_pruned", "val_acc",
             "flops_structured", "flops_structured_reduction", "flops_theoretical", "flops_theoretical_reduction"]
@@ -266,6 +298,11 @@ def network_entry(hist, net_name, dense_info):
         return d
 
     op = point(t_op)
+    hits_dense, hits_op = R.correct(RUNS[name][0], *splits.test), R.correct(at_iteration(name, t_op), *splits.test)
+    op["test_acc_interval_pct"] = list(pl.stats.accuracy_interval([op["test_acc"]], n_test))
+    op["drop_interval_pp"] = list(pl.stats.paired_difference(hits_dense.numpy(), hits_op.numpy()))
+    op["reloaded_test_acc"] = int(hits_op.sum()) / len(hits_op)  # the cached model must reproduce test_acc (a check)
+    op["rule"] = operating_rule
     max_rem, max_drop = TARGETS[net_name] if TARGETS else (None, None)
     met = (found and op["params_pct"] <= max_rem and op["drop_pp"] <= max_drop) if graded else None
     return {"dense": {**point(0), **{k: v for k, v in dense_info.items() if k in ("epoch_seconds", "cache_hit")}},
@@ -275,12 +312,13 @@ def network_entry(hist, net_name, dense_info):
             "target": {"max_remaining_pct": max_rem, "max_drop_pp": max_drop, "met": met}}
 
 
-runs, entries = {}, {}
+entries = {}
+RUNS["lenet300_adam"] = (dense300["adam"], "adam", S["l300_epochs"], S["l300_milestones"], theta300["adam"])
 with run.timed("lenet300_adam"):
     net300, hist300 = relief_run(dense300["adam"], "adam", S["l300_iterations"], S["l300_epochs"],
                                  S["l300_milestones"], theta300["adam"], "NNrelief LeNet-300-100 (Adam)")
 run.cache_hits["lenet300_adam"] = hist300.attrs["resumed_from"] == S["l300_iterations"]
-entries["lenet300"] = network_entry(hist300, "lenet300", dense300_info["adam"])
+entries["lenet300"] = network_entry(hist300, "lenet300_adam", "lenet300", dense300_info["adam"])
 cols = ["iteration", "params_pct", "cr_params", "test_acc_pruned", "test_acc", "val_acc", "fc1_pct", "fc2_pct",
         "fc3_pct", "fc1.in_alive", "fc2.in_alive", "fc3.in_alive", "flops_structured_reduction"]
 hist300[cols]
@@ -290,10 +328,19 @@ fig = plots.plot_iterations(hist300, entries["lenet300"], f"NNrelief on LeNet-30
                            profile, S["max_drop_pp"])
 run.save_figure(fig, "iterations_lenet300")
 plt.show()
-op = entries["lenet300"]["operating_point"]
-print(f"operating point: iteration {op['iteration']}, {op['params_pct']:.2f}% of parameters ({op['cr_params']:.0f}x), "
-      f"test {op['test_acc']:.2%} (drop {op['drop_pp']:.2f} pp); final: "
-      f"{entries['lenet300']['final']['params_pct']:.2f}% at {entries['lenet300']['final']['test_acc']:.2%}")
+
+
+def describe(entry):
+    """One line on a run's operating point (rule, remaining, test accuracy and drop with 95% intervals) and final."""
+    op, fin = entry["operating_point"], entry["final"]
+    (alo, ahi), (dlo, dhi) = op["test_acc_interval_pct"], op["drop_interval_pp"]
+    return (f"operating point ({op['rule']}{'' if op['found'] else ', none within tolerance'}): iteration "
+            f"{op['iteration']}, {op['params_pct']:.2f}% of parameters ({op['cr_params']:.0f}x), test "
+            f"{op['test_acc']:.2%} [{alo:.2f}, {ahi:.2f}]%, drop {op['drop_pp']:.2f} pp [{dlo:.2f}, {dhi:.2f}]; "
+            f"final: {fin['params_pct']:.2f}% at {fin['test_acc']:.2%}")
+
+
+print(describe(entries["lenet300"]))
 
 # %% [markdown] tags=[]
 # The first iteration removes most of the network at once: every unit drops the long tail of its inputs, and
@@ -325,11 +372,12 @@ with run.timed("dense_lenet5"):
 print(f"dense LeNet-5 ({S['lenet5_dense']}): test {info5['test_acc']:.2%}, validation {info5['val_acc']:.2%}")
 print(f"schedule: {S['l5_iterations']} iterations x {S['l5_epochs']} epochs (x0.1 at {S['l5_milestones']}), "
       f"alpha_conv = {alpha_conv}, alpha_fc = {alpha_fc}")
+RUNS["lenet5"] = (dense5, "adam", S["l5_epochs"], S["l5_milestones"], theta5)
 with run.timed("lenet5"):
     net5, hist5 = relief_run(dense5, "adam", S["l5_iterations"], S["l5_epochs"], S["l5_milestones"], theta5,
                              "NNrelief LeNet-5 (Adam)")
 run.cache_hits["lenet5"] = hist5.attrs["resumed_from"] == S["l5_iterations"]
-entries["lenet5"] = network_entry(hist5, "lenet5", info5)
+entries["lenet5"] = network_entry(hist5, "lenet5", "lenet5", info5)
 cols5 = ["iteration", "params_pct", "cr_params", "test_acc_pruned", "test_acc", "val_acc", "conv1_pct", "conv2_pct",
          "fc1_pct", "fc2_pct", "conv1_alive", "conv2_alive", "fc1.in_alive", "fc2.in_alive",
          "flops_structured_reduction", "prune_seconds"]
@@ -341,10 +389,7 @@ fig = plots.plot_iterations(hist5, entries["lenet5"],
                            profile, S["max_drop_pp"])
 run.save_figure(fig, "iterations_lenet5")
 plt.show()
-op5 = entries["lenet5"]["operating_point"]
-print(f"operating point: iteration {op5['iteration']}, {op5['params_pct']:.2f}% of parameters "
-      f"({op5['cr_params']:.0f}x), test {op5['test_acc']:.2%} (drop {op5['drop_pp']:.2f} pp); final: "
-      f"{entries['lenet5']['final']['params_pct']:.2f}% at {entries['lenet5']['final']['test_acc']:.2%}")
+print(describe(entries["lenet5"]))
 
 # %% [markdown] tags=[]
 # **How expensive is a pruning call?** The scores need one forward pass over the pruning set plus, per conv
@@ -389,8 +434,7 @@ for key, v in per_layer.items():
 
 # %% tags=[]
 t_op300 = entries["lenet300"]["operating_point"]["iteration"]
-net300_op, _ = relief_run(dense300["adam"], "adam", t_op300, S["l300_epochs"], S["l300_milestones"],
-                          theta300["adam"], "load operating point")  # from the per-iteration cache
+net300_op = at_iteration("lenet300_adam", t_op300)  # from the per-iteration cache
 fig = plots.plot_receptive_fields(net300_op, t_op300)
 run.save_figure(fig, "first_layer_receptive_fields")
 plt.show()
@@ -403,18 +447,21 @@ plt.show()
 # ResNet-20, their LeNet value is unknown) and is pruned with SGD; everything else is as in section 2.
 
 # %% tags=[]
+RUNS["lenet300_sgd"] = (dense300["sgd"], "sgd", S["l300_epochs"], S["l300_milestones"], theta300["sgd"])
 with run.timed("lenet300_sgd"):
     net300_sgd, hist300_sgd = relief_run(dense300["sgd"], "sgd", S["l300_iterations"], S["l300_epochs"],
                                          S["l300_milestones"], theta300["sgd"], "NNrelief LeNet-300-100 (SGD)")
 run.cache_hits["lenet300_sgd"] = hist300_sgd.attrs["resumed_from"] == S["l300_iterations"]
-sgd_entry = network_entry(hist300_sgd, "lenet300", dense300_info["sgd"])
+sgd_entry = network_entry(hist300_sgd, "lenet300_sgd", "lenet300", dense300_info["sgd"])
 arms = {"adam": (hist300, entries["lenet300"], pl.plotting.color("relief")), "sgd": (hist300_sgd, sgd_entry, "#6a3d9a")}
 fig = plots.plot_optimizers(arms, TARGETS["lenet300"][0] if TARGETS else None, alpha_fc, profile)
 run.save_figure(fig, "optimizers")
 plt.show()
 opt_table = pd.DataFrame({arm: {"dense test acc": e["dense"]["test_acc"], "operating iteration": e["operating_point"]["iteration"],
                                 "remaining %": e["operating_point"]["params_pct"], "test acc": e["operating_point"]["test_acc"],
-                                "drop (pp)": e["operating_point"]["drop_pp"], "final remaining %": e["final"]["params_pct"],
+                                "drop (pp)": e["operating_point"]["drop_pp"],
+                                "drop, 95% (pp)": "[{:.2f}, {:.2f}]".format(*e["operating_point"]["drop_interval_pp"]),
+                                "final remaining %": e["final"]["params_pct"],
                                 "meets quick/paper targets": e["target"]["met"]}
                           for arm, (_, e, _) in arms.items()})
 opt_table
@@ -469,12 +516,26 @@ else:
 
 
 # %% [markdown] tags=[]
-# ## 8 · Sanity checks
+# ## 8 · Sanity checks (each one can fail)
 #
-# Asserted in quick and paper, warnings in smoke: remaining % never increases; after iteration 1 every
-# first-layer connection from an always-zero pixel is pruned; at iteration 1 a live unit keeps on average less
-# than α of its candidates (α is a share of *importance*, not of the count); the mask count equals the count of
-# nonzero parameters, up to exact-zero coincidences.
+# * **α holds for every live unit, at every iteration.** Each iteration's model is reloaded from the cache and
+#   the network the pruning call saw (the previous iteration's retrained model, or the dense one) is rescored on
+#   the pruning set, independently of the pruning code's bookkeeping: every unit still alive afterwards must keep
+#   at least α of its importance mass (α_conv for LeNet-5's filters, α_fc for FC units). A wrong cut, a lost
+#   mask, a retraining that revived a weight, or a cache entry from another run breaks it. (The authors' cut,
+#   `variant="code"`, prunes the item that crosses α, so there the check does not apply. On LeNet-5 it covers
+#   conv1, conv2 and fc1; the output layer's inputs passed through filters that the backward sweep removed after
+#   scoring, so it is not rescored.)
+# * **Masks survive fine-tuning and the cache.** For each final model: the unmasked weights after the last
+#   retraining equal the count the last pruning call left (`pl.metrics.check_sparsity` raises otherwise), and a
+#   fresh reload from the cache keeps the same count, holds pruned weights at exactly 0 and is bit-identical to
+#   the model in memory. Each operating-point model, reloaded, reproduces its recorded test accuracy.
+# * **Constant units** (a unit whose incoming weights are all pruned but whose bias survives, while the next layer
+#   still reads it) output a constant. We **count them as alive**, as the authors' code does: their bias and
+#   outgoing weights stay in the parameter count (nothing is folded into the next layer's bias). Their number is
+#   reported per layer, at each operating point and final model.
+#
+# Asserted in quick and paper, warnings in smoke; `check_sparsity` raises in every profile.
 
 # %% tags=[]
 def check(ok, message):
@@ -486,24 +547,56 @@ def check(ok, message):
     return bool(ok)
 
 
-checks = {}
-for name, h in (("lenet300_adam", hist300), ("lenet300_sgd", hist300_sgd), ("lenet5", hist5)):
-    checks[f"{name}: remaining never increases"] = check(
-        bool((h["params_pct"].diff().dropna() <= 1e-12).all()), f"{name}: remaining % increased")
-checks["zero-pixel connections pruned after iteration 1"] = check(
-    not bool(fc1_keep_after_1[:, zero_pixels].any()), "a connection from an always-zero pixel survived iteration 1")
-for name, h, layer_alpha in (("lenet300", hist300, {"fc1": alpha_fc, "fc2": alpha_fc, "fc3": alpha_fc}),
-                             ("lenet5", hist5, {"conv2": alpha_conv, "fc1": alpha_fc, "fc2": alpha_fc})):
-    it1 = h.set_index("iteration").loc[1]
-    for layer, a in layer_alpha.items():
-        kf = float(it1[f"{layer}_kept_fraction"])
-        checks[f"{name} {layer}: mean kept fraction at iteration 1 < alpha"] = check(
-            kf < a, f"{name} {layer}: kept fraction {kf:.3f} >= alpha {a}")
-for name, net in (("lenet300_adam", net300), ("lenet300_sgd", net300_sgd), ("lenet5", net5)):
-    unmasked = pl.metrics.mask_counts(net)["params_unmasked"]
-    nonzero = pl.metrics.counts(net)["params_nonzero"]
-    checks[f"{name}: mask count = nonzero count (up to exact zeros)"] = check(
-        nonzero <= unmasked <= nonzero + max(5, unmasked // 1000), f"{name}: {unmasked} unmasked vs {nonzero} nonzero")
+def layer_alpha(model):
+    """The alpha of each layer: alpha_conv for conv filters, alpha_fc for FC units."""
+    p = R.plan(model)
+    return {**{L.name: alpha_conv for L in p.convs}, **{L.name: alpha_fc for L in p.fcs}}
+
+
+checks, min_share = {}, {}
+hists = {"lenet300_adam": hist300, "lenet300_sgd": hist300_sgd, "lenet5": hist5}
+finals = {"lenet300_adam": net300, "lenet300_sgd": net300_sgd, "lenet5": net5}
+with run.timed("checks"):
+    for name, h in hists.items():
+        dense, opt, epochs, milestones, theta = RUNS[name]
+        T = int(h["iteration"].max())
+        models, _ = R.iteration_models(dense, splits.train, splits.val, iterations=T,
+                                       **relief_kwargs(opt, epochs, milestones, theta, "reload"))
+        chain = [dense, *models]
+        alphas, opts = layer_alpha(dense), R.variant_options(variant, dense)
+        margins = []  # per iteration: the smallest (kept share - alpha) over the live units of every layer
+        for before, after in zip(chain[:-1], chain[1:]):
+            shares = R.kept_share(before, after, prune_X.to(run.device), **opts)
+            margins.append(min(float(v.min()) - alphas[k] for k, v in shares.items() if len(v)))
+        min_share[name] = margins
+        if opts["cut"] == "paper":
+            worst = min(margins)
+            checks[f"{name}: every live unit keeps >= alpha of its importance (iterations 1-{T})"] = check(
+                worst >= -1e-9, f"{name}: a live unit keeps {worst:+.2e} below alpha")
+        kept = int(h.set_index("iteration").loc[T, "weights_unmasked"])  # left by the last pruning call
+        pl.metrics.check_sparsity(finals[name], kept, f"{name} after fine-tuning")  # raises if a mask was lost
+        again = at_iteration(name, T)  # a fresh copy from the cache
+        pl.metrics.check_sparsity(again, kept, f"{name} after a reload from the cache")
+        zero = all(bool((getattr(m, n)[~pl.masks.get_mask(m, n)] == 0).all())
+                   for m, n in pl.masks.maskable_tensors(again))
+        checks[f"{name}: pruned weights exactly 0 after a reload from the cache"] = check(
+            zero, f"{name}: a pruned weight is nonzero after reload")
+        same = all(torch.equal(a, b) for a, b in zip(finals[name].state_dict().values(), again.state_dict().values()))
+        checks[f"{name}: reloaded final model identical to the one in memory"] = check(
+            same, f"{name}: the cached final model differs from the trained one")
+for name, e in (("lenet300_adam", entries["lenet300"]), ("lenet300_sgd", sgd_entry), ("lenet5", entries["lenet5"])):
+    op = e["operating_point"]
+    checks[f"{name}: reloaded operating point reproduces its recorded test accuracy"] = check(
+        abs(op["reloaded_test_acc"] - op["test_acc"]) < 1e-9,
+        f"{name}: reloaded {op['reloaded_test_acc']:.4f} vs recorded {op['test_acc']:.4f}")
+constant = {name: {"operating_point": R.constant_units(at_iteration(name, e["operating_point"]["iteration"])),
+                   "final": R.constant_units(finals[name])}
+            for name, e in (("lenet300_adam", entries["lenet300"]), ("lenet300_sgd", sgd_entry),
+                            ("lenet5", entries["lenet5"]))}
+print("constant units (no incoming weight, bias alive, still read; counted as alive):",
+      {k: {w: sum(v.values()) for w, v in d.items()} for k, d in constant.items()})
+print("smallest margin (kept share - alpha) over all live units and iterations:",
+      {k: f"{min(v):+.2e}" for k, v in min_share.items()})
 pd.Series(checks, name="passed").to_frame()
 
 # %% [markdown] tags=[]
@@ -513,10 +606,31 @@ pd.Series(checks, name="passed").to_frame()
 # "comparable to the state of the art". The targets are therefore the project's, set at Dynamic Network
 # Surgery's published LeNet results (Guo et al. 2016: 1.8% and 0.9% of all parameters), loosened for the quick
 # profile's short schedules: quick LeNet-300-100 ≤ 4% and LeNet-5 ≤ 3% of all parameters with a test-accuracy
-# drop ≤ 0.5 pp; paper ≤ 2.0% / ≤ 1.0% with ≤ 0.3 pp. A target that is missed is reported as MISSED.
+# drop ≤ 0.5 pp; paper ≤ 2.0% / ≤ 1.0% with ≤ 0.3 pp. A target that is missed is reported as MISSED; a target
+# is judged on the measured value, and the drop carries its paired 95% interval (one seed: the test images are
+# the noise). Comparisons get a verdict: "pruned − dense" is *worse* only when its whole paired interval lies
+# below 0, *better* when above, otherwise a *tie* (no detectable difference on 10,000 test images). The two
+# answer different questions: a drop can stay within its target and still be a detectable loss (verdict
+# *worse*), and a tie says only that this test set cannot tell the two networks apart.
 
 # %% tags=[]
 src = "Dekhovich et al. 2024 (LeNet table unknown); targets from Guo et al. 2016 (DNS)"
+
+
+def versus_dense(prefix, label, op, dense_label):
+    """Rows of one operating point: its test accuracy (Wilson 95%) and the paired comparison with dense."""
+    lo, hi = op["drop_interval_pp"]  # dense - pruned, paired over the same test images
+    return [
+        pl.report.headline(f"{label}: test accuracy at the operating point", 100 * op["test_acc"], unit="%",
+                           id=f"{prefix}_test_acc_pct", interval=op["test_acc_interval_pct"],
+                           source="this run; 95% Wilson interval over the test images"),
+        pl.report.headline(f"{label}: test accuracy, pruned − dense", -op["drop_pp"], unit="pp",
+                           id=f"{prefix}_vs_dense_pp", interval=[-hi, -lo],
+                           verdict=pl.stats.against_value([-hi, -lo], 0.0), versus=dense_label,
+                           source="paired 95% interval (both models on the same test images)"),
+    ]
+
+
 headline = []
 for key, label in (("lenet300", "LeNet-300-100"), ("lenet5", "LeNet-5")):
     e = entries[key]
@@ -525,22 +639,30 @@ for key, label in (("lenet300", "LeNet-300-100"), ("lenet5", "LeNet-5")):
     t_drop = f"≤ {tg['max_drop_pp']:g} pp" if tg["max_drop_pp"] is not None else None
     headline += [
         pl.report.headline(f"{label}: parameters remaining (all, operating point)", op["params_pct"], unit="%",
-                           target=t_rem, met=(op["found"] and op["params_pct"] <= tg["max_remaining_pct"]) if graded else None,
+                           id=f"{key}_params_remaining_pct", target=t_rem,
+                           met=(op["found"] and op["params_pct"] <= tg["max_remaining_pct"]) if graded else None,
                            source=src),
-        pl.report.headline(f"{label}: test-accuracy drop vs dense", op["drop_pp"], unit="pp", target=t_drop,
-                           met=(op["drop_pp"] <= tg["max_drop_pp"]) if graded else None, source=src),
-        pl.report.headline(f"{label}: compression (all parameters)", op["cr_params"], unit="×", source=src),
+        pl.report.headline(f"{label}: test-accuracy drop vs dense", op["drop_pp"], unit="pp", id=f"{key}_drop_pp",
+                           target=t_drop, interval=op["drop_interval_pp"],
+                           met=(op["drop_pp"] <= tg["max_drop_pp"]) if graded else None,
+                           source=src + "; met on the measured drop, paired 95% interval"),
+        *versus_dense(key, label, op, f"dense {label}"),
+        pl.report.headline(f"{label}: compression (all parameters)", op["cr_params"], unit="×",
+                           id=f"{key}_compression", source=src),
         pl.report.headline(f"{label}: structured FLOPs reduction", 100 * op["flops_structured_reduction"], unit="%",
-                           source="authors' formula; no target"),
+                           id=f"{key}_structured_flops_reduction_pct", source="authors' formula; no target"),
     ]
+sop = sgd_entry["operating_point"]
 headline += [
     pl.report.headline("LeNet-5: pruning call / training epoch", 100 * step_ratio, unit="%", target="≤ 10%",
-                       met=(step_ratio <= 0.10) if graded else None, source="issue target; measured in this run",
-                       volatile=True),
-    pl.report.headline("LeNet-300-100 SGD arm: parameters remaining", sgd_entry["operating_point"]["params_pct"],
-                       unit="%", source="paper claim: works with SGD; no target"),
-    pl.report.headline("LeNet-300-100 SGD arm: test-accuracy drop", sgd_entry["operating_point"]["drop_pp"],
-                       unit="pp", source="paper claim: works with SGD; no target"),
+                       id="lenet5_pruning_call_epoch_pct", met=(step_ratio <= 0.10) if graded else None,
+                       source="issue target; measured in this run", volatile=True),
+    pl.report.headline("LeNet-300-100 SGD arm: parameters remaining", sop["params_pct"], unit="%",
+                       id="lenet300_sgd_params_remaining_pct", source="paper claim: works with SGD; no target"),
+    pl.report.headline("LeNet-300-100 SGD arm: test-accuracy drop", sop["drop_pp"], unit="pp",
+                       id="lenet300_sgd_drop_pp", interval=sop["drop_interval_pp"],
+                       source="paper claim: works with SGD; no target; paired 95% interval"),
+    *versus_dense("lenet300_sgd", "LeNet-300-100 SGD arm", sop, "dense LeNet-300-100 (SGD)")[1:],
 ]
 pl.report.comparison_table(headline)
 
@@ -550,10 +672,16 @@ pl.report.comparison_table(headline)
 # * **Unknown in the paper**: its result tables (LeNet, CIFAR-10/100, Tiny-ImageNet), its appendix of training
 #   details, whether its LeNet retraining rewinds to θ0, the LeNet iteration count (README 20, `eval.py` 5) and
 #   the SGD learning rate for LeNets (we use 0.1, the authors' ResNet-20 value). The targets are the project's.
-# * **Checkpoint selection** on a 5,000-image validation split held out of the 60,000 training images; the
-#   authors keep the epoch with the best *test* accuracy. Training data is shuffled (seeded); theirs is not.
-#   When a retraining phase is shorter than one epoch (quick LeNet-5), validation runs once at its end, so the
-#   checkpoint is the last one.
+# * **No checkpoint selection**: every retraining (and every dense pretraining) keeps its final weights, the
+#   suite's one policy for every method; the authors keep the epoch with the best *test* accuracy. The only
+#   choice, the operating point, is made on a 5,000-image validation split held out of the 60,000 training
+#   images, by the rule stated in section 2 (`stop_at_first_miss`: the last iteration before the first
+#   validation miss). Training data is shuffled (seeded); theirs is not.
+# * **Dense LeNet-300-100 trains 10 epochs in quick** (×0.1 at 5), the authors 60 (×0.1 at 30; the paper
+#   profile). LeNet-5's quick reference is the suite's canonical SGD model (about 6 epochs).
+# * **Constant units** (all incoming weights pruned, bias alive, still read) are counted as alive, with their
+#   bias and outgoing weights, as in the authors' code; nothing is folded into the next layer. Section 8 reports
+#   how many there are.
 # * **Dense models**: LeNet-300-100 follows the authors' protocol (kaiming θ0, Adam; an SGD twin from the same θ0)
 #   rather than the suite's canonical SGD reference, because the optimizer study needs both arms from one θ0.
 #   LeNet-5 starts from the suite's canonical SGD reference in smoke and quick (the authors pretrain with Adam for
@@ -598,7 +726,10 @@ results = {
     "optimizers": {"adam": {k: entries["lenet300"][k] for k in ("dense", "operating_point", "final", "target")},
                    "sgd": sgd_entry, "sgd_meets_lenet300_targets": sgd_entry["target"]["met"]},
     "cifar": cifar,
+    "operating_rule": operating_rule,
     "checks": checks,
+    "min_kept_share_margin": min_share,
+    "constant_units": constant,
     "headline": headline,
 }
 figures = ["importance_scores", "iterations_lenet300", "iterations_lenet5", "per_layer",

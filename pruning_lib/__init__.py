@@ -14,6 +14,7 @@ _MODULES = {
     "data",
     "dense",
     "files",
+    "frontier",
     "inference",
     "masks",
     "methods",

@@ -112,10 +112,11 @@ def fmt_interval(interval, unit: str = "") -> str:
 def verdict(row_or_met) -> str:
     """MET / MISSED for a target, better / tie / worse (vs what) for a comparison, – otherwise."""
     if isinstance(row_or_met, dict):
+        parts = [] if row_or_met.get("met") is None else [verdict(row_or_met["met"])]
         if row_or_met.get("verdict") is not None:
             versus = row_or_met.get("versus")
-            return row_or_met["verdict"] + (f" (vs {versus})" if versus else "")
-        row_or_met = row_or_met.get("met")
+            parts.append(row_or_met["verdict"] + (f" (vs {versus})" if versus else ""))
+        return " · ".join(parts) or "–"
     return "–" if row_or_met is None else ("MET" if row_or_met else "MISSED")
 
 

@@ -94,6 +94,20 @@ def evaluate(model: nn.Module, X: torch.Tensor, y: torch.Tensor, batch_size: int
     return {"acc": correct / len(y), "loss": loss / len(y)}
 
 
+@torch.no_grad()
+def correct(model: nn.Module, X: torch.Tensor, y: torch.Tensor, batch_size: int = 512) -> torch.Tensor:
+    """Per-image correctness (bool, on the CPU) of `model` on (X, y), in eval mode: for paired intervals."""
+    was_training = model.training
+    model.eval()
+    device = next(model.parameters()).device
+    out = [
+        (model(X[i : i + batch_size].to(device)).argmax(1) == y[i : i + batch_size].to(device)).cpu()
+        for i in range(0, len(y), batch_size)
+    ]
+    model.train(was_training)
+    return torch.cat(out)
+
+
 def fit(
     model: nn.Module,
     train: tuple[torch.Tensor, torch.Tensor],

@@ -110,10 +110,10 @@ def test_fallback_download_takes_wheels_only(monkeypatch, tmp_path):
 def test_misspelled_notebook_parameter_is_an_error_before_any_work(monkeypatch, capsys):
     ran = []
     monkeypatch.setattr(reproduce, "run_notebook", lambda *a, **k: ran.append(a))
-    code = reproduce.main(["--profile", "smoke", "--notebook", "00", "--param", "han_final_kep=0.1"])
+    code = reproduce.main(["--profile", "smoke", "--notebook", "00", "--param", "oneshot_drop_p=0.5"])
     err = capsys.readouterr().err
     assert code == 2 and not ran
-    assert "han_final_kep" in err and "did you mean 'han_final_keep'" in err
+    assert "oneshot_drop_p" in err and "did you mean 'oneshot_drop_pp'" in err
 
 
 def test_parameter_values_are_read_as_literals():

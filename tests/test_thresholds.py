@@ -421,3 +421,98 @@ def test_thresholds_method_points_epochs_masks_and_cache():
     assert all(
         torch.equal(u, v) for u, v in zip(model.state_dict().values(), pts[1].model.state_dict().values())
     )
+
+
+# issue 12: FLOPs both ways, verdicts, masks that must survive fine-tuning and reload ---------------------
+
+
+def test_activation_flops_match_a_hand_count():
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Flatten(), nn.Linear(4, 3, bias=False), nn.ReLU(), nn.Linear(3, 2, bias=False))
+    with torch.no_grad():
+        net[1].weight.copy_(torch.tensor([[1.0, 0, 0, 0], [0, 1, 1, 0], [-1, -1, -1, -1]]))
+        net[3].weight.copy_(torch.tensor([[1.0, 0, 2], [0, 0, 3]]))
+    X = torch.tensor([[1.0, 0, 2, 0], [1, 1, 1, 1]])  # hidden after ReLU: [1, 2, 0] and [1, 2, 0]
+    t = th.activation_flops(net, X).set_index("layer")
+    # layer 1: the image counts as dense (Han's convention): 7 of 12 MACs kept by the weights
+    assert t.loc["1", "flops_weights_pct"] == pytest.approx(700 / 12) and t.loc[
+        "1", "flops_act_pct"
+    ] == pytest.approx(700 / 12)
+    # layer 2: 3 kept weights; the third hidden unit is 0 for both images, so only w[0,0] is used: 1 of 6 MACs
+    assert t.loc["3", "flops_weights_pct"] == pytest.approx(50.0)
+    assert t.loc["3", "flops_act_pct"] == pytest.approx(100 / 6) and t.loc[
+        "3", "input_nonzero_pct"
+    ] == pytest.approx(200 / 3)
+    assert t.loc["total", "flops_dense"] == 2 * (12 + 6) and t.loc["total", "flops_act_pct"] == pytest.approx(
+        800 / 18
+    )
+    t_raw = th.activation_flops(net, X, dense_input=False).set_index("layer")
+    assert t_raw.loc["1", "flops_act_pct"] == pytest.approx(100 * 11 / 24)  # zeros in the image count too
+
+
+def test_activation_flops_of_a_conv_equal_a_loop():
+    torch.manual_seed(1)
+    net = nn.Sequential(nn.Conv2d(1, 2, 3, bias=False), nn.ReLU(), nn.Conv2d(2, 1, 2, bias=False))
+    with torch.no_grad():
+        net[2].weight.mul_((torch.rand_like(net[2].weight) > 0.5).float())
+    X = torch.randn(3, 1, 5, 5)
+    h = torch.relu(net[0](X))
+    w = net[2].weight[0]
+    macs = sum(int((w[c, i, j] != 0) and (h[b, c, y + i, x + j] != 0)) for b in range(3) for c in range(2)
+               for i in range(2) for j in range(2) for y in range(2) for x in range(2))  # fmt: skip
+    t = th.activation_flops(net, X).set_index("layer")
+    assert t.loc["2", "flops_act_pct"] == pytest.approx(100 * macs / (3 * 8 * 4))
+    assert t.loc["2", "flops_dense"] == 2 * 8 * 4
+
+
+def test_verdicts_tie_inside_noise_and_separate_outside():
+    a = torch.ones(2000, dtype=torch.bool).numpy()
+    b = a.copy()
+    b[:3] = False  # 3 of 2,000 images apart: inside the noise
+    assert th.paired(a, b)["verdict"] == "tie" and th.paired(a, b)["diff_pp"] == pytest.approx(0.15)
+    b[:200] = False  # 10 pp apart
+    p = th.paired(a, b)
+    assert p["verdict"] == "better" and p["interval"][0] > 0 and th.paired(b, a)["verdict"] == "worse"
+    lo, hi = th.error_interval(b)
+    assert lo < 10.0 < hi and hi - lo < 3
+    assert th.within([-0.5, 0.9], -1, 1) and not th.within([-1.2, 0.1], -1, 1)
+
+
+def test_correct_counts_per_image_hits():
+    net = toy_net(2)
+    splits = toy_splits(seed=2)
+    from pruning_lib.train import correct, evaluate
+
+    hits = correct(net, *splits.test, batch_size=7).numpy()
+    assert hits.dtype == bool and len(hits) == len(splits.test[1])
+    assert hits.mean() == pytest.approx(evaluate(net, *splits.test)["acc"])
+
+
+def test_probe_returns_per_image_hits():
+    g = torch.Generator().manual_seed(0)
+    centers = torch.randn(3, 6, generator=g) * 3
+    y = torch.randint(0, 3, (300,), generator=g)
+    f = centers[y] + torch.randn(300, 6, generator=g)
+    out = th.linear_probe(f[:200], y[:200], f[200:], y[200:])
+    assert out["correct"].shape == (100,) and out["correct"].double().mean().item() == pytest.approx(
+        out["acc"]
+    )
+
+
+def test_a_lost_mask_is_caught_after_reload(tmp_path, monkeypatch):
+    splits, dense = toy_splits(seed=4), toy_net(4)
+    kw = {"batch_size": 32, "progress_bar": False}
+    model, hist = th.threshold_run(dense, splits, 2.0, (1, 1), **kw)
+    s = hist.attrs["summary"]
+    assert (
+        s["weights_kept"] == metrics.mask_counts(model)["weights_unmasked"] >= s["counts"]["weights_nonzero"]
+    )
+    from pruning_lib.methods.thresholds import runs
+
+    def lossy(*args, **kwargs):  # a cache that hands the model back without its masks
+        m, h = magnitude.cached_pruning_run(*args, **kwargs)
+        return masks.remove_masks(m), h
+
+    monkeypatch.setattr(runs, "cached_pruning_run", lossy)
+    with pytest.raises(AssertionError, match="mask"):
+        th.threshold_run(dense, splits, 2.0, (1, 1), **kw)

@@ -27,7 +27,7 @@ from ..reference import HAN_LAYER_TABLES, HAN_TABLE1
 from ..train import evaluate
 from .magnitude import han_prune
 
-VERSION = 1  # bump when a change here alters the cached runs
+VERSION = 2  # bump when a change here alters the cached runs
 NAME = "Han et al. (rebuilt)"
 # per network and profile: prune-retrain iterations, retraining epochs per iteration, learning rate
 SCHEDULE = {
@@ -74,7 +74,8 @@ def rebuilt(net: str, profile: str, seed: int = 0, device="cpu"):
         t0 = time.perf_counter()
         model, hist = han_prune(
             model, splits.train, r_final=published(net)["weights_pct"] / 100, iterations=sched["iterations"],
-            retrain_epochs=sched["retrain_epochs"], lr=sched["lr"], val=splits.val, mode="published_ratios",
+            retrain_epochs=sched["retrain_epochs"], lr=sched["lr"], val=splits.val, test=splits.test,
+            mode="published_ratios",
             network=net, seed=seed, fit_kwargs={"progress_bar": False},
         )  # fmt: skip
         return {

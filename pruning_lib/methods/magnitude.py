@@ -88,8 +88,11 @@ ONESHOT = {
 }
 
 
-def oneshot_sweep(model: nn.Module, compressions, test, methods=tuple(ONESHOT)) -> pd.DataFrame:
-    """Accuracy of one-shot pruning without retraining at each compression (total/kept weights) per method."""
+def oneshot_sweep(model: nn.Module, compressions, test, methods=tuple(ONESHOT), val=None) -> pd.DataFrame:
+    """Accuracy of one-shot pruning without retraining at each compression (total/kept weights) per method.
+
+    With `val`, each row also has `val_acc` (what a choice among the rows must read; test is only reported).
+    """
     rows = []
     for method in methods:
         for c in compressions:
@@ -102,6 +105,7 @@ def oneshot_sweep(model: nn.Module, compressions, test, methods=tuple(ONESHOT)) 
                     "weights_pct": cnt["weights_pct"],
                     "compression_weights": cnt["compression_weights"],
                     "compression_params": cnt["compression_params"],
+                    **({"val_acc": evaluate(pruned, *val)["acc"]} if val is not None else {}),
                     "test_acc": evaluate(pruned, *test)["acc"],
                 }
             )
@@ -173,8 +177,10 @@ def han_prune(
             )
         apply_masks(model, masks)
         row = {"iteration": k, "target_pct": 100 * target, "q": q, **_layer_pcts(model)}
+        if val is not None:
+            row["val_acc_pruned"] = evaluate(model, *val)["acc"]
         if test is not None:
-            row["test_acc_pruned"] = evaluate(model, *test)["acc"]
+            row["test_acc_pruned"] = evaluate(model, *test)["acc"]  # reports test: never chosen on
         fit(
             model,
             train,
@@ -185,8 +191,10 @@ def han_prune(
             desc=f"retrain {k}/{iterations}",
             **(fit_kwargs or {}),
         )
+        if val is not None:
+            row["val_acc_retrained"] = evaluate(model, *val)["acc"]
         if test is not None:
-            row["test_acc_retrained"] = evaluate(model, *test)["acc"]
+            row["test_acc_retrained"] = evaluate(model, *test)["acc"]  # reports test: never chosen on
         row["seconds"] = time.perf_counter() - t0
         history.append(row)
         if on_iteration is not None:

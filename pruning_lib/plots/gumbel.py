@@ -231,9 +231,14 @@ def lambda_training_figure(histories: dict, head_lam: float, profile: str, budge
     return fig
 
 
-def lambda_pareto_figure(runs, baseline, dense_acc: float, budget_kept: int):
-    """Test accuracy against kept weights: the λ runs (argmax and sampled masks) and magnitude at the same sizes."""
+def lambda_pareto_figure(runs, baseline, dense_acc: float, budget_kept: int, epochs=None, headline=None):
+    """Test accuracy against kept weights: the λ runs, magnitude at the same sizes, seed means with 95% intervals.
+
+    `epochs`: the fine-tuning budget of the magnitude baseline (for its label); `headline`: {label: (mean kept,
+    mean accuracy in %, (low, high) in %)}, drawn as error bars (the headline λ and a baseline over seeds).
+    """
     fig, axes = plt.subplots(1, 2, figsize=(13, 5), sharex=True)
+    ft = "fine-tuning" if epochs is None else f"fine-tuning ({epochs:g} epoch{'s' * (epochs != 1)})"
     c, mc = color("gumbel"), color("magnitude_global")
     b = baseline.assign(pct=100 * baseline["kept"] / N_WEIGHTS).sort_values("pct")
     for ax, ylim in zip(axes, [(0, 100), (85, 100)]):
@@ -256,8 +261,12 @@ def lambda_pareto_figure(runs, baseline, dense_acc: float, budget_kept: int):
             ms=8,
             label="Gumbel gates, argmax mask (no retraining)",
         )
-        ax.plot(b["pct"], 100 * b["acc_finetuned"], "s-", color=mc, label="global magnitude + fine-tuning")
+        ax.plot(b["pct"], 100 * b["acc_finetuned"], "s-", color=mc, label=f"global magnitude + {ft}")
         ax.plot(b["pct"], 100 * b["acc_pruned"], "x:", color=mc, label="global magnitude, no fine-tuning")
+        for (label, (kept, acc, (low, high))), m in zip((headline or {}).items(), "D^vP"):
+            ax.errorbar(100 * kept / N_WEIGHTS, acc, yerr=[[acc - low], [high - acc]], fmt=m, ms=8, capsize=4,
+                        color="k" if m == "D" else color("gradual"), mfc="none" if m == "D" else None,
+                        label=f"{label}: mean, 95% interval")  # fmt: skip
         ax.axvline(100 * budget_kept / N_WEIGHTS, color="k", ls="--", lw=1, label="0.15% of the weights")
         ax.axhline(90, color="0.3", ls=":", lw=1, label="target ≥ 90% (quick)")
         ax.axhline(93, color="0.6", ls=":", lw=1, label="target ≥ 93% (paper)")

@@ -7,7 +7,10 @@ import numpy as np
 
 from ..plotting import color, compression_axis, label
 
-ORDER = ["gumbel", "thresholds", "relief", "neurons", "neurons_ft", "han", "magnitude_global", "random"]
+ORDER = [
+    "gumbel", "thresholds", "relief", "neurons", "neurons_ft", "han", "han_rebuilt", "gradual", "magnitude_global",
+    "random",
+]  # fmt: skip
 STYLE = {
     "neurons_ft": dict(color=color("neurons"), ls="--", label="neuron removal (BF) + fine-tune"),
     "magnitude_global": dict(label="global magnitude (one-shot)"),
@@ -44,34 +47,42 @@ def _tradeoff_axes(ax, df) -> None:
         if sub.empty:
             continue
         c, st = curve(sub), style(method)
-        ax.plot(c["c"], 100 * c["acc"], marker="o", ms=4, color=st["color"], ls=st["ls"], label=st["label"])
+        marker = "*" if len(c) == 1 else "o"
+        ax.plot(c["c"], 100 * c["acc"], marker=marker, ms=9 if len(c) == 1 else 4, color=st["color"], ls=st["ls"],
+                label=st["label"])  # fmt: skip
         if c["n"].max() > 1:
             ax.fill_between(c["c"], 100 * c["lo"], 100 * c["hi"], color=st["color"], alpha=0.15, lw=0)
 
 
-def tradeoff_figure(points, net: str, title: str, n_seeds: int, profile: str):
-    """Left: every operating point; right: zoomed to within 3 points of dense, where the methods differ."""
-    fig, axes = plt.subplots(1, 2, figsize=(13, 5.2))
+def tradeoff_figure(points, net: str, title: str, n_seeds: int, profile: str, short_epochs: float, bands=()):
+    """Rows: the short and the own budget regime; left: every operating point; right: within 3 points of dense."""
+    fig, axes = plt.subplots(2, 2, figsize=(13, 9.5), sharex=True)
     df = points[points["network"] == net]
     dense_acc = df[df["method"] == "dense"]["test_acc"].mean()
-    for ax in axes:
-        _tradeoff_axes(ax, df)
-        ax.axhline(100 * dense_acc, color=color("dense"), ls="--", lw=1, label="dense reference")
-        compression_axis(ax)
-        ax.set_xlim(1, 1024)
-        ax.set_xlabel("compression of the weights (total / nonzero, log scale)")
-    axes[0].set_ylim(max(0, 100 * df["test_acc"].min() - 2), 100)
-    axes[0].set_ylabel("test accuracy (%)")
-    axes[0].set_title("all operating points")
-    axes[1].set_ylim(100 * dense_acc - 3, 100 * dense_acc + 0.5)
-    axes[1].set_title("zoom: within 3 points of dense")
+    titles = {"short": f"short budget: every point ≤ {short_epochs:g} epochs", "own": "each method's own budget"}
+    for row, regime in enumerate(("short", "own")):
+        sub = df[df["regime"] == regime]
+        for ax in axes[row]:
+            _tradeoff_axes(ax, sub)
+            ax.axhline(100 * dense_acc, color=color("dense"), ls="--", lw=1, label="dense reference")
+            for band in bands:
+                ax.axvline(100 / band, color="0.75", ls=":", lw=0.8)
+            compression_axis(ax)
+            ax.set_xlim(1, 1024)
+        axes[row, 0].set_ylim(max(0, 100 * sub["test_acc"].min() - 2), 100)
+        axes[row, 0].set_ylabel("test accuracy (%)")
+        axes[row, 0].set_title(f"{titles[regime]}: all points")
+        axes[row, 1].set_ylim(100 * dense_acc - 3, 100 * dense_acc + 0.5)
+        axes[row, 1].set_title(f"{titles[regime]}: within 3 points of dense")
+    for ax in axes[1]:
+        ax.set_xlabel("compression of the weights (total / nonzero, log scale; dotted: the bands)")
     fig.suptitle(
         f"{title}: accuracy vs compression, {profile} profile, {n_seeds} seed{'s' if n_seeds > 1 else ''}"
         + (" (line: mean, band: min-max)" if n_seeds > 1 else "")
     )
-    handles, labels = axes[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="lower center", ncol=5, fontsize=8, bbox_to_anchor=(0.5, -0.08))
-    fig.tight_layout()
+    handles, labels = axes[1, 0].get_legend_handles_labels()
+    fig.tight_layout(rect=(0, 0.06, 1, 1))
+    fig.legend(handles, labels, loc="lower center", ncol=6, fontsize=8)
     return fig
 
 

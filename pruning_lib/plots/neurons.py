@@ -235,3 +235,46 @@ def single_digit_figure(runs, net_info):
     axes[0].legend(fontsize=8)
     fig.suptitle("One-vs-all nets, Algorithm II")
     return fig
+
+
+VARIANT_STYLE = {None: "-", "paper": "-", "legacy": "--"}
+
+
+def taylor_variants_figure(variant_runs, net_info):
+    """Alg. II on every net: BF and the Taylor criteria, paper's equations (solid) vs the authors' code (dashed)."""
+    names = list(variant_runs)
+    ncols = 3
+    nrows = -(-len(names) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(15, 3.6 * nrows), layout="constrained", squeeze=False)
+    for ax, net_id in zip(axes.flat, names):
+        regression = net_id.startswith("cos")
+        for (c, v), r in variant_runs[net_id].items():
+            y = np.asarray(r.sse if regression else r.acc, dtype=float) * (1 if regression else 100)
+            lab = label(c) + {None: "", "paper": " (paper's equations)", "legacy": " (authors' code)"}[v]
+            bf = c == "bf"  # drawn on top, wider and translucent, so a Taylor curve on it stays visible
+            ax.plot(
+                np.arange(len(y)),
+                y,
+                color=color(c),
+                ls=VARIANT_STYLE[v],
+                lw=3 if bf else 1.4,
+                alpha=0.55 if bf else 1.0,
+                zorder=3 if bf else 2,
+                label=lab,
+            )
+        if regression:
+            ax.set_yscale("log")
+        else:
+            ax.axhline(y[0] - 1, color="0.5", lw=1, ls=":", label="1 point below start")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True, steps=[1, 2, 5, 10]))
+        ax.set_ylabel("SSE (training set)" if regression else "training accuracy (%)")
+        ax.set_xlabel("neurons removed")
+        ax.set_title(f"{net_id}: {net_name(net_info[net_id]['sizes'])}", fontsize=10)
+    for ax in axes.flat[len(names) :]:
+        ax.axis("off")
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncols=5, fontsize=9)
+    fig.suptitle(
+        "Algorithm II: Taylor criteria from the paper's equations (solid) and the authors' code (dashed)"
+    )
+    return fig

@@ -87,9 +87,22 @@ def _accuracy_panel(ax2, hist, op, drop) -> None:
         ms=3,
         lw=1,
         alpha=0.7,
-        label="validation (best of retraining)",
+        label="validation (after retraining)",
     )
-    ax2.axhline(100 * hist["val_acc"].iloc[0] - drop, color=vc, ls=":", lw=1, label="validation threshold")
+    threshold = 100 * hist["val_acc"].iloc[0] - drop
+    ax2.axhline(threshold, color=vc, ls=":", lw=1, label="validation threshold")
+    miss = hist[(k >= 1) & (100 * hist["val_acc"] < threshold - 1e-9)]
+    if len(miss):  # the rule stop_at_first_miss stops before it
+        t = miss["iteration"].iloc[0]
+        ax2.plot(
+            [t],
+            [100 * miss["val_acc"].iloc[0]],
+            "x",
+            color="#b2182b",
+            ms=10,
+            mew=2,
+            label=f"first validation miss ({t})",
+        )
     ax2.axvline(op, color="k", lw=0.8, ls=":")
     shown = pd.concat([hist["test_acc"], hist["val_acc"], hist["test_acc_pruned"][1:]]).dropna()
     ax2.set_ylim(min(100 * shown.min(), dense_acc - 2 * drop) - 0.2, max(100 * shown.max(), dense_acc) + 0.3)

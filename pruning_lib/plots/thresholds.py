@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from ..masks import prunable_layers
-from ..methods.thresholds import REGULARIZERS, remaining_by_layer, v_grads, v_hard, v_reference
+from ..methods.thresholds import REGULARIZERS, v_grads, v_hard, v_reference
 from ..plotting import color, label, percent_log_axis
 
 
@@ -128,7 +128,12 @@ def weight_histograms(rows):
             ax.hist(w_dense.numpy(), bins=bins, color="0.75", label="dense")
             ax.hist(w_ours.numpy(), bins=bins, color=color("thresholds"), alpha=0.85, label="ours, kept")
             ax.hist(
-                w_han.numpy(), bins=bins, histtype="step", color=color("han"), lw=1.1, label="Han 8%, kept"
+                w_han.numpy(),
+                bins=bins,
+                histtype="step",
+                color=color("han_rebuilt"),
+                lw=1.1,
+                label="Han et al. (rebuilt), kept",
             )
             for sgn in (-1, 1):
                 ax.axvline(sgn * thresholds[name], color="k", ls="--", lw=0.9)
@@ -140,58 +145,78 @@ def weight_histograms(rows):
     return fig
 
 
-def _tradeoff_panel(ax, so, sh, *, title, han_published_err, dense_err, op, target, profile, reg):
-    """One network's error against % of weights kept: ours per λ, Han per r_final, published, dense, ours*."""
+def _errbar(ax, df, fmt, col, lab, **kw):
+    """Test error with its 95% interval against % of weights kept, for the rows of one method."""
+    lo = np.array([i[0] for i in df["95% interval"]])
+    hi = np.array([i[1] for i in df["95% interval"]])
+    y = df["test_error_pct"].to_numpy(dtype=float)
+    ax.errorbar(df["weights_pct"], y, yerr=[y - lo, hi - y], fmt=fmt, color=col, label=lab, capsize=3, **kw)
+
+
+def _tradeoff_panel(ax, table, *, title, dense_err, op, target, profile, reg):
+    """One network's test error (95% intervals) against % of weights kept, every method with its budget."""
     if target is not None:
         pct, err = target
         ax.add_patch(plt.Rectangle((0.01, 0), pct - 0.01, err, color="tab:green", alpha=0.1,
                                    label=f"{profile} target we set"))  # fmt: skip
-    ax.errorbar(so["weights_pct"]["mean"], so["error_final_pct"]["mean"], yerr=so["error_final_pct"]["std"].fillna(0),
-                fmt="o-", color=color("thresholds"), label=f"ours, λ sweep ({reg})", capsize=3)  # fmt: skip
-    for i, (lam_, r) in enumerate(so.iterrows()):
-        ax.annotate(f"λ={lam_:g}", (r["weights_pct"]["mean"], r["error_final_pct"]["mean"]), fontsize=8,
-                    xytext=(4, 5 if i % 2 == 0 else -12), textcoords="offset points",
-                    color=color("thresholds"))  # fmt: skip
-    ax.errorbar(sh["weights_pct"]["mean"], sh["error_final_pct"]["mean"], yerr=sh["error_final_pct"]["std"].fillna(0),
-                fmt="s--", color=color("han"), label="Han reproduced, r_final sweep", capsize=3)  # fmt: skip
-    for _, r in sh.iterrows():
-        ax.annotate(f"q={r['q']['mean']:.2f}", (r["weights_pct"]["mean"], r["error_final_pct"]["mean"]), fontsize=8,
-                    xytext=(4, -11), textcoords="offset points", color=color("han"))  # fmt: skip
-    ax.plot([8.0], [han_published_err], "*", ms=14, color="gold", mec="k", label="Han et al. 2015, published")
+    ours = table[table["method"].str.startswith("ours")]
+    han = table[table["method"] == "Han et al. (rebuilt)"]
+    grad = table[table["method"].str.startswith("gradual")]
+    pub = table[table["method"] == "Han et al. 2015 (published)"]
+    ep = ours["epochs"].iloc[0] if len(ours) else 0
+    _errbar(ax, ours, "o-", color("thresholds"), f"ours, λ sweep ({reg}), {ep:g} ep")
+    for i, (_, r) in enumerate(ours.iterrows()):
+        ax.annotate(r["knob"], (r["weights_pct"], r["test_error_pct"]), fontsize=8, color=color("thresholds"),
+                    xytext=(4, 5 if i % 2 == 0 else -12), textcoords="offset points")  # fmt: skip
+    if len(grad):
+        _errbar(
+            ax,
+            grad,
+            "D--",
+            color("gradual"),
+            f"gradual magnitude (Zhu & Gupta), {grad['epochs'].iloc[0]:g} ep",
+        )
+    if len(han):
+        _errbar(
+            ax, han, "s", color("han_rebuilt"), f"Han et al. (rebuilt), {han['epochs'].iloc[0]:g} ep", ms=8
+        )
+    if len(pub):
+        ax.plot(pub["weights_pct"], pub["test_error_pct"], "*", ms=14, color="gold", mec="k",
+                label="Han et al. 2015, published")  # fmt: skip
     ax.axhline(dense_err, color=color("dense"), ls="--", lw=1, label="dense (ours)")
-    if op["lam"] is not None:
-        ax.plot([op["weights_pct"]], [op["error_final_pct"]], "o", ms=15, mfc="none", mec="k",
-                label="operating point ours*")  # fmt: skip
-    log_pct_axis(ax, [*so["weights_pct"]["mean"], *sh["weights_pct"]["mean"], 8.0], "x")
-    ys_ = [*so["error_final_pct"]["mean"], *sh["error_final_pct"]["mean"], dense_err, han_published_err]
-    ax.set_ylim(0.8 * min(ys_) - 0.05, max(ys_) + 0.25 * (max(ys_) - min(ys_)) + 0.1)
+    star = table[table["method"] == "ours*"]
+    if op["lam"] is not None and len(star):
+        ax.plot(star["weights_pct"], star["test_error_pct"], "o", ms=15, mfc="none", mec="k",
+                label="ours*, chosen on validation")  # fmt: skip
+    pts = table[table["method"] != "dense"]
+    log_pct_axis(ax, pts["weights_pct"], "x")
+    his = [i[1] for i in pts["95% interval"] if isinstance(i, list | tuple)]
+    ys_ = [*pts["test_error_pct"].astype(float), dense_err, *his]
+    ax.set_ylim(max(0.0, 0.8 * min(ys_) - 0.05), max(ys_) + 0.15 * (max(ys_) - min(ys_)) + 0.1)
     ax.set_xlabel("% of weights remaining (log scale)")
-    ax.set_ylabel("test error (%)")
+    ax.set_ylabel("test error (%), 95% interval")
     ax.set_title(f"{title}: error vs weights kept ({profile})")
 
 
-def tradeoff(sweep_ours, sweep_han, nets: dict, *, han_published_err, dense_err, op, targets, profile, reg):
-    """Test error against % of weights kept per network: ours (λ sweep), Han (r_final sweep), published, ours*.
+def tradeoff(tables: dict, nets: dict, *, dense_err, op, targets, profile, reg):
+    """Test error (95% intervals) against % of weights kept per network: ours, Han rebuilt and published, gradual.
 
-    `nets` maps network -> title; `han_published_err`, `dense_err`, `op` and `targets` (None: ungraded) are keyed
-    by network.
+    `tables` maps network -> the notebook's comparison table (method, knob, epochs, weights_pct, test_error_pct,
+    95% interval); `nets` maps network -> title; `dense_err`, `op`, `targets` (None: ungraded) are by network.
     """
-    fig, axes = plt.subplots(1, len(nets), figsize=(13, 5.2), layout="constrained")
-    cols_ = ["weights_pct", "error_final_pct"]
+    fig, axes = plt.subplots(1, len(nets), figsize=(13, 5.4), layout="constrained")
     for ax, (net, title) in zip(axes, nets.items()):
-        so = sweep_ours[sweep_ours["network"] == net].groupby("lam")[cols_].agg(["mean", "std"])
-        sh = sweep_han[sweep_han["network"] == net].groupby("r_final")[[*cols_, "q"]].agg(["mean", "std"])
-        _tradeoff_panel(ax, so, sh, title=title, han_published_err=han_published_err[net], dense_err=dense_err[net],
-                        op=op[net], target=targets[net] if targets else None, profile=profile, reg=reg)  # fmt: skip
-    handles, labels = axes[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside lower center", ncol=3, fontsize=9)
+        _tradeoff_panel(ax, tables[net], title=title, dense_err=dense_err[net], op=op[net],
+                        target=targets[net] if targets else None, profile=profile, reg=reg)  # fmt: skip
+    for ax in axes:
+        ax.legend(fontsize=7.5, loc="upper right")
     return fig
 
 
 def per_layer_remaining(panels):
-    """Grouped bars of % of weights left per layer: Han published, Han reproduced (8%) and ours, per network.
+    """Grouped bars of % of weights left per layer: Han published, Han et al. (rebuilt) and ours, per network.
 
-    `panels` is a list of dicts with title, published (a Series by layer), han and ours (run histories), lam and
+    `panels` is a list of dicts with title, published, han and ours ({layer: %} or Series, with 'total'), lam and
     operating_point (whether that λ is ours*).
     """
     fig, axes = plt.subplots(1, len(panels), figsize=(13, 4.2))
@@ -200,19 +225,19 @@ def per_layer_remaining(panels):
             f"ours* (λ = {p['lam']:g})" if p["operating_point"] else f"ours (λ = {p['lam']:g}, no ours*)"
         )
         bars = {
-            "Han et al. 2015 (published)": p["published"],
-            "Han reproduced (8%)": pd.Series(remaining_by_layer(p["han"])),
-            ours_label: pd.Series(remaining_by_layer(p["ours"])),
+            "Han et al. 2015 (published)": pd.Series(p["published"]),
+            "Han et al. (rebuilt)": pd.Series(p["han"]),
+            ours_label: pd.Series(p["ours"]),
         }
-        layers = list(bars["Han reproduced (8%)"].index)
+        layers = list(bars["Han et al. (rebuilt)"].index)
         xpos = np.arange(len(layers))
         for i, ((name, vals), col) in enumerate(
-            zip(bars.items(), ["0.7", color("han"), color("thresholds")])
+            zip(bars.items(), ["0.7", color("han_rebuilt"), color("thresholds")])
         ):
             v = vals.reindex(layers).to_numpy(dtype=float)
             ax.bar(xpos + (i - 1) * 0.27, v, 0.27, color=col, label=name)
             for xi, vi in zip(xpos + (i - 1) * 0.27, v):
-                ax.text(xi, vi + 0.6, f"{vi:.1f}", ha="center", fontsize=7)
+                ax.text(xi, vi + 0.6, f"{vi:.0f}" if vi >= 10 else f"{vi:.1f}", ha="center", fontsize=6.5)
         ax.set_xticks(xpos, layers)
         ax.set_ylabel("% of weights left")
         ax.set_title(p["title"])
@@ -253,29 +278,36 @@ def regularizer_ablation(ablation, runs: dict, dense_err: float, budget):
 
 
 def transfer_bars(transfer, probe_tasks):
-    """Source-task accuracy and probe accuracy per task, one bar per method (dense, Han, ours) with Δ to dense."""
+    """Source-task and probe accuracy (95% intervals) per method, Δ to dense; the untrained control is probe-only."""
     tasks = ["source digits 0-4 (test acc.)", *[f"{t} (probe acc.)" for t in probe_tasks]]
-    values = {
-        m: [
-            100 - transfer.loc[m, "source_error_pct"],
-            *[transfer.loc[m, f"{t} probe acc %"] for t in probe_tasks],
-        ]
-        for m in transfer.index
-    }
-    fig, ax = plt.subplots(figsize=(4.2 + 2.6 * len(tasks), 4.4))
+    methods = list(transfer.index)
+    width = 0.8 / len(methods)
+    fig, ax = plt.subplots(figsize=(4.2 + 2.8 * len(tasks), 4.8))
     xpos = np.arange(len(tasks))
-    for i, m in enumerate(transfer.index):
-        v = np.array(values[m])
+
+    def values(m):
+        source = np.nan if m == "random" else 100 - transfer.loc[m, "source_error_pct"]
+        return np.array([source, *[transfer.loc[m, f"{t} probe acc %"] for t in probe_tasks]], dtype=float)
+
+    dense = values("dense")
+    for i, m in enumerate(methods):
+        v = values(m)
+        err = np.zeros((2, len(tasks)))
+        for j, t in enumerate(probe_tasks, start=1):
+            lo, hi = transfer.loc[m, f"{t} 95% interval"]
+            err[:, j] = v[j] - lo, hi - v[j]
         pct = transfer.loc[m, "weights_pct"]
-        ax.bar(xpos + (i - 1) * 0.27, v, 0.27, color=color(m), label=f"{label(m)}: {pct:.1f}% of weights")
-        for j, (xi, vi) in enumerate(zip(xpos + (i - 1) * 0.27, v)):
-            delta = vi - values["dense"][j]
-            ax.text(xi, vi + 0.15, f"{pct:.1f}%\n{delta:+.2f} pp" if m != "dense" else "100%",
-                    ha="center", fontsize=7)  # fmt: skip
-    lo = min(min(v) for v in values.values())
-    ax.set_ylim(max(0, lo - 3), 101)
+        name = "untrained control (probe only)" if m == "random" else label(m)
+        x = xpos + (i - (len(methods) - 1) / 2) * width
+        ax.bar(x, v, width, yerr=err, capsize=2, color=color(m), label=f"{name}: {pct:.1f}% of weights")
+        for j, (xi, vi) in enumerate(zip(x, v)):
+            if np.isfinite(vi):
+                note = "dense" if m == "dense" else f"{vi - dense[j]:+.2f} pp"
+                ax.text(xi, vi + err[1, j] + 0.15, note, ha="center", fontsize=7)
+    shown = np.concatenate([values(m) - 1 for m in methods])
+    ax.set_ylim(max(0, np.nanmin(shown) - 2), 101.5)
     ax.set_xticks(xpos, tasks)
-    ax.set_ylabel("accuracy (%)")
+    ax.set_ylabel("accuracy (%), 95% interval")
     ax.set_title("Transfer proxy: LeNet-5 trained on digits 0-4, fc1 features probed on new classes")
-    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=3)
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=2)
     return fig

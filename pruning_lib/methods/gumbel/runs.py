@@ -16,7 +16,8 @@ import torch.nn.functional as F
 from ...cache import cached
 from ...data import Batches
 from ...dense import profile_data, reference_config
-from ...masks import export_state, load_state
+from ...masks import export_state, kept_weights, load_state
+from ...metrics import check_sparsity
 from ...models import LeNet300100, build_model
 from .gates import gate_linears, sampled_density
 from .train import adam, cuda_sync, fork_devices, prune_model
@@ -70,7 +71,10 @@ def cached_model(
     progress_bar: bool = True,
     **recipe,
 ):
-    """`prune_model` on the MNIST split of `profile`, cached -> (model with prune masks, history, cache hit)."""
+    """`prune_model` on the MNIST split of `profile`, cached -> (model with prune masks, history, cache hit).
+
+    The kept count is checked against the history after training and after every reload (a lost mask raises).
+    """
     cfg = mnist_config(lam, profile, epochs=epochs, seed=seed, device=device, model=name, **recipe)
 
     def compute() -> dict:
@@ -87,11 +91,18 @@ def cached_model(
             progress_bar=progress_bar,
             **{k: cfg[k] for k in RECIPE},
         )
+        check_sparsity(model, int(hist["kept"].iloc[-1]), f"gumbel {name} lambda={lam:g} after training")
         return {"model": export_state(model), "history": hist}
 
     payload, hit = cached("gumbel-mnist", cfg, compute, version=VERSION)
     model = load_state(build_model(name), payload["model"]).to(device)
-    return model, pd.DataFrame(payload["history"]), hit
+    hist = pd.DataFrame(payload["history"])
+    if kept_weights(payload["model"]) != int(hist["kept"].iloc[-1]):
+        raise AssertionError(f"gumbel {name} lambda={lam:g}: the cached mask disagrees with its history")
+    check_sparsity(
+        model, int(hist["kept"].iloc[-1]), f"gumbel {name} lambda={lam:g} seed {seed} after reload"
+    )
+    return model, hist, hit
 
 
 def cached_lenet300(lam: float, profile: str, *, epochs: int, **kwargs):

@@ -11,10 +11,12 @@ gates are the `shortcut.mask` buffer.
 Parts: `scores` (importance scores, the alpha cut), `network` (the conv/FC plan of each network, variants),
 `units` (removing whole units), `step` (one pruning call: dead rule, skip rule), `sweep` (the backward
 sweep), `architecture` (alive units, structured FLOPs, per-iteration metrics), `inputs` (theta0, the pruning
-set, rewinding), `loop` (the cached iterative loop, the operating point), `cifar` (CIFAR-10 data,
+set, rewinding), `loop` (the cached iterative loop, the operating point), `checks` (checks that can
+fail: the alpha share each live unit keeps, constant units; per-image correctness), `cifar` (CIFAR-10 data,
 augmentation, the CIFAR runs), `method` (the suite's `Relief` Method). Drawing lives in `pruning_lib.plots.relief`.
 """
 
+from ...train import correct  # per-image correctness (re-exported)
 from .architecture import (
     alive_unit_labels,
     alive_units,
@@ -23,9 +25,19 @@ from .architecture import (
     positions_of,
     structured_flops,
 )
+from .checks import constant_units, kept_share
 from .cifar import CIFAR_MEAN, CIFAR_STD, CifarAugment, cifar10_dir, cifar_run, load_cifar10
 from .inputs import pruning_set, rewind, theta0
-from .loop import OPTIMIZERS, VERSION, iteration_models, iterative_pruning, operating_point, records, run_key
+from .loop import (
+    OPTIMIZERS,
+    RULES,
+    VERSION,
+    iteration_models,
+    iterative_pruning,
+    operating_point,
+    records,
+    run_key,
+)
 from .method import Relief
 from .network import (
     VARIANTS,
@@ -62,6 +74,7 @@ __all__ = [
     "CONV_ORDERS",
     "CUTS",
     "OPTIMIZERS",
+    "RULES",
     "VARIANTS",
     "VERSION",
     "CifarAugment",
@@ -77,7 +90,9 @@ __all__ = [
     "cifar10_dir",
     "cifar_run",
     "conv_forward",
+    "constant_units",
     "conv_scores",
+    "correct",
     "count_removed",
     "cut_index",
     "fc_scores",
@@ -86,6 +101,7 @@ __all__ = [
     "iteration_models",
     "iterative_pruning",
     "kept_count",
+    "kept_share",
     "layer_breakdown",
     "load_cifar10",
     "operating_point",

@@ -96,7 +96,7 @@ def cifar_run(
     model_kwargs: dict | None = None,
     progress_bar: bool = True,
 ) -> dict:
-    """Pretrain a CIFAR network (cached, augmented, best validation epoch), run NNrelief; the summary numbers."""
+    """Pretrain a CIFAR network (cached, augmented, final epoch), run NNrelief; the summary numbers."""
     model_kwargs = model_kwargs or {}
     recipe = dict(opt=opt, lr=lr, momentum=0.9, weight_decay=5e-4, batch_size=120, schedule="multistep")
     recipe["milestones"] = list(dense_milestones)

@@ -1,8 +1,8 @@
-"""NNrelief's iterative loop (Dekhovich et al. 2024, Sec. 3): T x (prune_step, retrain, best-validation checkpoint).
+"""NNrelief's iterative loop (Dekhovich et al. 2024, Sec. 3): T x (prune_step, retrain; the final weights are kept).
 
 Every iteration is cached (kind "relief-iter", keyed by the inputs, the settings and the iteration), so a rerun
 loads, an interrupted or longer run resumes, and `iteration_models` returns every iteration's model from one
-call. The operating point is the last iteration whose validation accuracy stays within an allowed drop.
+call. The operating point is read off the validation accuracies by a rule stated in advance (`RULES`).
 """
 
 from __future__ import annotations
@@ -28,13 +28,22 @@ KIND = "relief-iter"
 OPTIMIZERS = ("adam", "sgd")
 
 
-def operating_point(history: pd.DataFrame, max_drop_pp: float) -> tuple[int, bool]:
-    """(iteration, found): the last iteration whose best validation accuracy is within max_drop_pp of dense."""
+RULES = ("stop_at_first_miss", "sparsest_within")  # how the operating point is read off the history
+
+
+def operating_point(history: pd.DataFrame, max_drop_pp: float, rule: str = RULES[0]) -> tuple[int, bool]:
+    """(iteration, found) on validation: the last of the unbroken run of iterations 1, 2, ... within max_drop_pp
+    of dense (rule "stop_at_first_miss"), or the last iteration within it (rule "sparsest_within"); (1, False)
+    when iteration 1 already misses."""
+    if rule not in RULES:
+        raise ValueError(f"rule={rule!r} is not one of {RULES}")
     dense_val = float(history.loc[history["iteration"] == 0, "val_acc"].iloc[0])
-    pruned = history[history["iteration"] >= 1]
-    ok = pruned[100 * pruned["val_acc"] >= 100 * dense_val - max_drop_pp - 1e-9]
-    if len(ok):
-        return int(ok["iteration"].iloc[-1]), True
+    pruned = history[history["iteration"] >= 1].sort_values("iteration")
+    within = (100 * pruned["val_acc"] >= 100 * dense_val - max_drop_pp - 1e-9).to_numpy()
+    if rule == RULES[0]:
+        within = within.cumprod().astype(bool)  # everything after the first miss is out
+    if within.any():
+        return int(pruned["iteration"].to_numpy()[within][-1]), True
     return (1 if len(pruned) else 0), False
 
 
@@ -104,7 +113,7 @@ def _dense_row(net, val, test, positions) -> dict:
 def _iteration(
     net, t, prune_X, train, val, test, positions, opts, fit_kw, theta0_state, augment, seed
 ) -> dict:
-    """Iteration t in place: one pruning call, optional rewind, retraining to the best validation epoch."""
+    """Iteration t in place: one pruning call, optional rewind, retraining (final weights; validation after it)."""
     t0 = time.perf_counter()
     stats = prune_step(net, prune_X, opts["alpha_conv"], opts["alpha_fc"], **opts["variant"])
     row = {"iteration": t, **iteration_metrics(net, positions), "prune_seconds": time.perf_counter() - t0}
@@ -242,7 +251,7 @@ def iterative_pruning(model: nn.Module, train, val, *, iterations: int, **kwargs
     weight_decay=5e-4, batch_size=120, variant="paper" or "code" (and cut to override it), theta0_state
     (rewind to theta0 x masks before each retraining, the authors' LeNet protocol), test (only reported),
     seed, augment (e.g. CifarAugment, before the network during retraining only), use_cache, progress_bar,
-    desc. Checkpoints are chosen on `val`.
+    desc. No checkpoint is chosen: each retraining keeps its final weights, and `val` is measured after it.
     """
     net, history, _ = _run(model, train, val, iterations=iterations, every=False, **kwargs)
     return net, history

@@ -14,7 +14,7 @@ from .loop import iteration_models
 
 @dataclass
 class Relief:
-    """Iterative NNrelief (prune, retrain, best-validation checkpoint) with the authors' optimizer settings.
+    """Iterative NNrelief (prune, retrain; final weights, no checkpoint choice) with the authors' optimizer settings.
 
     `values`: the iterations wanted (positive integers); one run goes to max(values) and the model after each
     wanted iteration is a point (knob "iteration"). `budget`: retraining epochs per iteration, so the point at

@@ -9,10 +9,14 @@ along the accuracy/sparsity trade-off is λ.
 Parts: `functions` (v^β, its gradients, c schedule, regularizers), `parametrize` (the W -> v^β(W, t)
 parametrization and masks), `prune` (the pipeline, `threshold_prune`, in place), `runs` (`threshold_run`, cached,
 on a copy of a dense model), `starts` (dense starting points), `probe` (the transfer proxy), `method` (the
-`Thresholds` Method of the head-to-head). Han et al.'s equal-budget baseline is `pl.magnitude.han_baseline`.
+`Thresholds` Method of the head-to-head), `flops` (FLOPs by weights alone and activation-aware, as Han et al.
+count them), `verdicts` (per-image correctness, intervals, paired verdicts). The Han et al. baseline of notebook
+02 is the suite's shared run, `pl.methods.han.rebuilt`.
 """
 
+from ...train import correct  # per-image correctness (re-exported)
 from ..magnitude import error_pct
+from .flops import activation_flops
 from .functions import (
     BETA_MODES,
     REGULARIZERS,
@@ -42,6 +46,7 @@ from .probe import digits, fc1_features, linear_probe, transfer_probe
 from .prune import DEFAULTS, JointPhase, check_options, harden, threshold_prune
 from .runs import remaining_by_layer, run_row, split_budget, threshold_run
 from .starts import CAFFE_ITERATIONS, dense_on, dense_start
+from .verdicts import error_interval, paired, within
 
 __all__ = [
     "BETA_MODES",
@@ -53,13 +58,16 @@ __all__ = [
     "JointPhase",
     "SoftThreshold",
     "Thresholds",
+    "activation_flops",
     "attach",
     "c_schedule",
     "check_options",
+    "correct",
     "dense_on",
     "dense_start",
     "detach",
     "digits",
+    "error_interval",
     "error_pct",
     "family_table",
     "fc1_features",
@@ -68,6 +76,7 @@ __all__ = [
     "harden",
     "linear_probe",
     "original_weights",
+    "paired",
     "regularizer",
     "remaining_by_layer",
     "run_row",
@@ -82,4 +91,5 @@ __all__ = [
     "v_hard",
     "v_odd",
     "v_reference",
+    "within",
 ]

@@ -30,7 +30,7 @@ def fc1_features(model: nn.Module, X: torch.Tensor, batch_size: int = 4096) -> t
 def linear_probe(
     f_train, y_train, f_test, y_test, *, l2: float = 1e-4, max_iter: int = 200, classes: int | None = None
 ) -> dict:
-    """Multinomial logistic regression on standardized features (L-BFGS, float64); test accuracy and loss.
+    """Multinomial logistic regression on standardized features (L-BFGS, float64); accuracy and per-image hits.
 
     Loss = mean cross-entropy + l2·||W||² (bias unpenalized); the standardization uses the training features.
     """
@@ -61,9 +61,11 @@ def linear_probe(
     grad_norm = torch.cat([g.flatten() for g in torch.autograd.grad(objective(), [W, bias])]).norm().item()
     with torch.no_grad():
         logits = b @ W + bias
-        acc = (logits.argmax(1) == yb).double().mean().item()
+        hits = logits.argmax(1) == yb
+        acc = hits.double().mean().item()
         train_acc = ((a @ W + bias).argmax(1) == ya).double().mean().item()
-    return {"acc": acc, "train_acc": train_acc, "grad_norm": grad_norm, "iterations": opt.state[W]["n_iter"]}
+    return {"acc": acc, "train_acc": train_acc, "grad_norm": grad_norm, "iterations": opt.state[W]["n_iter"],
+            "correct": hits}  # fmt: skip
 
 
 def transfer_probe(
@@ -76,6 +78,7 @@ def transfer_probe(
         "data": fingerprint(train, test),
         "l2": l2,
         "max_iter": max_iter,
+        "per_image": True,  # the payload holds per-image correctness (for paired intervals)
     }
 
     def compute():

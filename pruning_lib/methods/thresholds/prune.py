@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ...masks import apply_masks, prunable_layers
-from ...metrics import counts, layer_table
+from ...metrics import check_sparsity, counts, layer_table
 from ...train import evaluate, fit
 from ..magnitude import error_pct
 from .functions import BETA_MODES, REGULARIZERS, c_schedule
@@ -92,7 +92,7 @@ def check_options(reg: str, beta_mode: str, joint_epochs, finetune_epochs, lam, 
 
 
 def harden(model: nn.Module, params: dict[str, SoftThreshold]) -> dict:
-    """Apply the hard mask |W| > t to the raw W (not to v(W)) and remove the parametrizations; τ, t, s per layer."""
+    """Apply the hard mask |W| > t to the raw W (not to v(W)) and remove the parametrizations; τ, t, s, kept."""
     names = list(params)
     out = {
         "tau": {n: params[n].tau.item() for n in names},
@@ -100,6 +100,7 @@ def harden(model: nn.Module, params: dict[str, SoftThreshold]) -> dict:
         "scale": {n: params[n].scale.item() for n in names},
     }
     masks = hard_masks(model, params)
+    out["weights_kept"] = sum(int(m.sum()) for m in masks.values())
     detach(model)
     with torch.no_grad():
         for name, m in prunable_layers(model).items():
@@ -167,6 +168,7 @@ def threshold_prune(
             progress_bar=progress_bar, desc="fine-tune",
         ).assign(phase="finetune")  # fmt: skip
     summary["finetune_s"] = time.perf_counter() - t2
+    check_sparsity(model, summary["weights_kept"], f"thresholds λ={lam:g} after fine-tuning")
     if test is not None:
         summary["error_final_pct"] = error_pct(evaluate(model, *test)["acc"])
     if val is not None:

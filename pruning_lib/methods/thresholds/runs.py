@@ -8,6 +8,7 @@ import pandas as pd
 from torch import nn
 
 from ...cache import fingerprint
+from ...metrics import check_sparsity
 from ..magnitude import cached_pruning_run
 from .functions import VERSION
 from .prune import DEFAULTS, threshold_prune
@@ -62,7 +63,12 @@ def threshold_run(
             **opts,
         )
 
-    return cached_pruning_run("thresholds", cfg, dense, compute, version=VERSION, use_cache=cache)
+    model, hist = cached_pruning_run("thresholds", cfg, dense, compute, version=VERSION, use_cache=cache)
+    s = hist.attrs["summary"]  # runs cached before `weights_kept` was recorded: their nonzero count
+    check_sparsity(
+        model, s.get("weights_kept", s["counts"]["weights_nonzero"]), f"thresholds λ={lam:g} after reload"
+    )
+    return model, hist
 
 
 def run_row(hist: pd.DataFrame) -> dict:
