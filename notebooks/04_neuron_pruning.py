@@ -21,6 +21,15 @@
 #    first, two 2-D toy shapes (with the decision boundary as neurons go), and one-vs-all digit nets;
 # 5. the paper-versus-reproduction table and the deviations.
 #
+# **What it finds, in short** (the numbers, with their 95% intervals over training seeds, are printed in §11).
+# Serial brute force removes about a third of the neurons of the MNIST nets within 1 point of training accuracy:
+# as many as the paper's *figures* show, fewer than its *text* claims. The paper's headline failure of the Taylor
+# criteria does **not** follow from the paper's own equations on the one-hidden-layer MNIST net: there, where the
+# 2nd-order term is exact, the 2nd-order criterion nearly matches brute force (on the two-hidden-layer net, where
+# the paper's Hessian is only diagonal, it does fall well short). The failure on both MNIST nets **is** reproduced
+# by the authors' code variant (`legacy_taylor`, spec section 4: a backprop without the weights and a "take the
+# largest score below the median" selection), which we run on every net beside the paper's equations (§10).
+#
 # **Run it** with `make reproduce NOTEBOOK=04` (profile `quick`, a few minutes on 2 CPU cores) or from Jupyter.
 # `profile="smoke"` proves the code runs in under a minute (numbers meaningless); `profile="paper"` uses the
 # paper's longer training schedules and data sizes. Trained nets and pruning runs are cached under `cache/`.
@@ -54,22 +63,24 @@ PROFILES = {  # data sizes and training lengths per profile (the recipes, identi
     "smoke": dict(cos_n=1000, cos_nets=[[1, 5, 5, 1], [1, 10, 10, 1]], cos_epochs=3, shape_draw=4000,
                   shape_test=2000, shape_net=[2, 8, 8, 1], shape_epochs=2, mnist_train=2000, mnist_test=500,
                   mnist_nets=[[784, 16, 10], [784, 8, 8, 10]], mnist_epochs=2, digit_net=[784, 16, 2],
-                  digit_max_epochs=1, gain_n=1000, timing_n=500, timing_steps=3),
+                  digit_max_epochs=1, gain_n=1000, timing_n=500, timing_steps=3, mnist_seeds=2),
     "quick": dict(cos_n=10000, cos_nets=[[1, 10, 10, 1], [1, 50, 50, 1]], cos_epochs=50, shape_draw=40000,
                   shape_test=20000, shape_net=[2, 50, 50, 1], shape_epochs=40, mnist_train=None, mnist_test=None,
                   mnist_nets=[[784, 100, 10], [784, 50, 50, 10]], mnist_epochs=15, digit_net=[784, 100, 2],
-                  digit_max_epochs=5, gain_n=10000, timing_n=5000, timing_steps=3),
+                  digit_max_epochs=5, gain_n=10000, timing_n=5000, timing_steps=3, mnist_seeds=3),
     "paper": dict(cos_n=10000, cos_nets=[[1, 10, 10, 1], [1, 50, 50, 1]], cos_epochs=100, shape_draw=100000,
                   shape_test=100000, shape_net=[2, 50, 50, 1], shape_epochs=200, mnist_train=None, mnist_test=None,
                   mnist_nets=[[784, 100, 10], [784, 50, 50, 10]], mnist_epochs=50, digit_net=[784, 100, 2],
-                  digit_max_epochs=5, gain_n=None, timing_n=5000, timing_steps=3),
+                  digit_max_epochs=5, gain_n=None, timing_n=5000, timing_steps=3, mnist_seeds=3),
 }
 RECIPES = {  # optimiser settings per family (spec section 5; the MNIST learning rate is a documented deviation)
     "cosine": dict(opt="adam", lr=1e-2, batch_size=100, init_range=1.0),
     "shape": dict(opt="adam", lr=3e-3, batch_size=64, init_range=1.0),
     "mnist": dict(opt="adam", lr=3e-3, batch_size=100, init_range=None),
-    "digit": dict(opt="sgd", lr=0.3, batch_size=600, init_range=1.0, check_every=10, target_acc=0.95),
+    "digit": dict(opt="sgd", lr=0.3, batch_size=600, init_range=1.0, check_every=10, target_acc=0.95,
+                  balanced=True),
 }
+USEFUL_BALANCED_ACC = 0.8  # a one-vs-all net enters the verdicts only at or above this training balanced accuracy
 pl.checks.check_bool("legacy_taylor", legacy_taylor)
 pl.checks.check_range("bf_chunk", bf_chunk, 2**10, 2**28, integer=True)
 run = pl.setup_run("neurons", profile, PROFILES, seed=seed, device=device,
@@ -77,8 +88,11 @@ run = pl.setup_run("neurons", profile, PROFILES, seed=seed, device=device,
 if "OMP_NUM_THREADS" not in os.environ:  # the timings (T7) are defined on 2 CPU cores
     torch.set_num_threads(min(2, os.cpu_count() or 1))
 S, dev = run.settings, run.device
-CRITERIA, SCHEDULES = nr.CRITERIA, nr.SCHEDULES
-NET_VERSION, PRUNE_VERSION = 1, 2  # cache versions: bump when a code change alters trained nets / pruning results
+CRITERIA, SCHEDULES, TAYLOR = nr.CRITERIA, nr.SCHEDULES, ("taylor1", "taylor2")
+VARIANTS = ("paper", "legacy")  # Taylor scores from the paper's equations, or as the authors' Java code computes them
+MAIN = "legacy" if legacy_taylor else "paper"  # the variant drawn in the paper-style figures
+SHORT = {"paper": "eqs", "legacy": "code"}
+NET_VERSION, PRUNE_VERSION = 2, 3  # cache versions: bump when a code change alters trained nets / pruning results
 graded = profile != "smoke"
 pd.set_option("display.precision", 4)
 print(f"torch threads: {torch.get_num_threads()}, legacy_taylor={legacy_taylor}")
@@ -181,10 +195,21 @@ pd.DataFrame(rows)
 #   targets; 784-100-10 and 784-50-50-10 with PyTorch's default initialisation, Adam 0.003, batch 100.
 # * **one-vs-all** digits 0, 1, 2: raw pixels 0-255, targets (1, 0) for the digit and (0, 1) otherwise, 784-100-2,
 #   U(−1, 1), plain SGD on 600-image batches at learning rate 0.3 (the authors' 5e-4 on the summed gradient),
-#   stopped at the first check (every 10 batches) whose training accuracy reaches 95%: deliberately under-trained.
+#   stopped at the first check (every 10 batches) whose training accuracy reaches 95%, at most 5 epochs:
+#   deliberately under-trained. Each image's squared error is weighted so that the digit and the rest carry half
+#   the loss each (class-balanced, a project addition): on the plain SSE the digit-2 net sat on the plateau of the
+#   trivial answer "not a 2" for 20 epochs, its accuracy equal to the share of non-2 images (a side study on the
+#   training set, before any pruning). **Rule, fixed before the run:** a one-vs-all net enters the verdicts only if
+#   its *training* balanced accuracy (the mean of the two per-class hit rates; a constant answer scores 0.5) is at
+#   least 0.8; the table also sets its test accuracy beside the share of the majority class.
+#
+# The two MNIST 10-class nets are trained from `mnist_seeds` seeds (`seed`, `seed` + 1, …: initialisation and
+# batch order), and every Algorithm II run and the Algorithm I brute-force run are repeated on each, so that the
+# counts the verdicts rest on come with a 95% interval over seeds (Student t, `pl.stats.mean_interval`). The
+# figures show the first seed. The other nets have one seed; their counts have no interval.
 #
 # Curves are measured on the training set (the pruning set, as the authors did), with the test set along the same
-# removal order as a project addition.
+# removal order as a project addition. No choice in this notebook reads a test curve.
 
 # %% tags=[]
 with run.timed("data"):
@@ -203,11 +228,10 @@ with run.timed("data"):
     shapes = {name: {"train": pl.data.shape_dataset(fn, S["shape_draw"], seed=seed),
                      "test": pl.data.shape_dataset(fn, S["shape_test"], seed=seed + 1, balanced=False)}
               for name, fn in label_fns.items()}
-    digits = {}
-    for d in (0, 1, 2):
-        to_t = lambda y, d=d: torch.stack([(y == d).float(), (y != d).float()], 1).to(dev)  # noqa: E731
-        digits[f"digit{d}"] = {"train": ((Xtr_img.flatten(1) * 255).round().to(dev), to_t(ytr)),
-                               "test": ((Xte_img.flatten(1) * 255).round().to(dev), to_t(yte))}
+    raw = {"train": (Xtr_img.flatten(1) * 255).round().to(dev), "test": (Xte_img.flatten(1) * 255).round().to(dev)}
+    labels = {"train": ytr, "test": yte}
+    digits = {f"digit{d}": {k: (raw[k], torch.stack([(y == d).float(), (y != d).float()], 1).to(dev))
+                            for k, y in labels.items()} for d in (0, 1, 2)}
 sizes_table = {"mnist": {k: len(v[0]) for k, v in mnist.items()}, "cosine": {k: len(v[0]) for k, v in cos_data.items()},
                **{n: {k: len(v[0]) for k, v in d.items()} for n, d in shapes.items()}}
 print("examples per set:", sizes_table)
@@ -223,59 +247,91 @@ NETS = {  # net id -> (family, sizes, data)
     **{name: ("digit", S["digit_net"], data) for name, data in digits.items()},
 }
 EPOCHS = {"cosine": S["cos_epochs"], "shape": S["shape_epochs"], "mnist": S["mnist_epochs"], "digit": S["digit_max_epochs"]}
+SEEDS = {n: [seed + i for i in range(S["mnist_seeds"] if NETS[n][0] == "mnist" else 1)] for n in NETS}
+_fingerprints = {}
 
 
-def net_config(net_id):
+def data_fingerprint(net_id):
+    """A hash of the net's training and test tensors (computed once per tensor), part of every cache key."""
+    parts = []
+    for split in ("train", "test"):
+        for t in NETS[net_id][2][split]:
+            if id(t) not in _fingerprints:
+                _fingerprints[id(t)] = pl.cache.fingerprint(t)
+            parts.append(_fingerprints[id(t)])
+    return parts
+
+
+def net_config(net_id, s=seed):
     family, sizes, data = NETS[net_id]
     return {"net": net_id, "sizes": sizes, "recipe": RECIPES[family],
             "epochs": EPOCHS[family], "n_train": len(data["train"][0]), "n_test": len(data["test"][0]),
             "profile_data": {k: S[k] for k in ("cos_n", "shape_draw", "shape_test", "mnist_train", "mnist_test")},
-            "seed": seed}
+            "data": data_fingerprint(net_id), "seed": s}
 
 
-def train_net(net_id):
+def train_net(net_id, s=seed):
     family, sizes, data = NETS[net_id]
     recipe, (X, T) = RECIPES[family], data["train"]
 
     def compute():
-        torch.manual_seed(seed + sum(map(ord, net_id)))  # a fixed, distinct init per net
+        torch.manual_seed(s + sum(map(ord, net_id)))  # a fixed, distinct init per net and seed
         net = nr.SigmoidMLP(sizes, init_range=recipe["init_range"]).to(dev)
         t0 = time.perf_counter()
         if recipe["opt"] == "adam":
             hist = nr.fit_sse(net, X, T, epochs=EPOCHS[family], lr=recipe["lr"], batch_size=recipe["batch_size"],
-                              seed=seed, progress_bar=False)
+                              seed=s, progress_bar=False)
         else:
             hist = nr.fit_until(net, X, T, lr=recipe["lr"], batch_size=recipe["batch_size"],
                                 check_every=recipe["check_every"], target_acc=recipe["target_acc"],
-                                max_epochs=EPOCHS[family], seed=seed)
+                                max_epochs=EPOCHS[family], seed=s, balanced=recipe["balanced"])
         return {"state": {k: v.cpu() for k, v in net.state_dict().items()}, "history": hist,
                 "seconds": time.perf_counter() - t0}
 
-    payload, hit = run.cached(f"net_{net_id}", "neurons-net", net_config(net_id), compute, version=NET_VERSION)
+    name = f"net_{net_id}" + (f"_seed{s}" if s != seed else "")
+    payload, hit = run.cached(name, "neurons-net", net_config(net_id, s), compute, version=NET_VERSION)
     net = nr.SigmoidMLP(sizes)
     net.load_state_dict(payload["state"])
     return net.to(dev).eval(), payload, hit
 
 
 with run.timed("train"):
-    nets, net_info = {}, {}
+    nets, seed_nets, net_info = {}, {}, {}
     for net_id in pl.train.progress(NETS, desc="nets", leave=True):
-        net, payload, hit = train_net(net_id)
-        nets[net_id] = net
-        data = NETS[net_id][2]
-        net_info[net_id] = {
-            "sizes": NETS[net_id][1], "K": sum(net.hidden_sizes),
-            "train_acc": nr.mlp_accuracy(net, *data["train"]), "test_acc": nr.mlp_accuracy(net, *data["test"]),
-            "sse0_train": nr.error(net, *data["train"]), "sse0_test": nr.error(net, *data["test"]),
-            **{k: nr.param_counts(net)[k] for k in ("weights", "params")},
-            "train_seconds": payload["seconds"], "cache_hit": hit,
-        }
-        if NETS[net_id][0] == "digit":
-            steps_done = payload["history"].get("step") or [0]
-            net_info[net_id]["train_steps"] = int(steps_done[-1])
+        for s in SEEDS[net_id]:
+            seed_nets[net_id, s], payload, hit = train_net(net_id, s)
+            if s != seed:
+                continue
+            net = nets[net_id] = seed_nets[net_id, s]
+            data = NETS[net_id][2]
+            net_info[net_id] = {
+                "sizes": NETS[net_id][1], "K": sum(net.hidden_sizes),
+                "train_acc": nr.mlp_accuracy(net, *data["train"]), "test_acc": nr.mlp_accuracy(net, *data["test"]),
+                "sse0_train": nr.error(net, *data["train"]), "sse0_test": nr.error(net, *data["test"]),
+                **{k: nr.param_counts(net)[k] for k in ("weights", "params")},
+                "train_seconds": payload["seconds"], "cache_hit": hit,
+            }
+            if NETS[net_id][0] == "digit":
+                steps_done = payload["history"].get("step") or [0]
+                n_test = len(data["test"][0])
+                lo, hi = pl.stats.wilson(round(net_info[net_id]["test_acc"] * n_test), n_test)
+                net_info[net_id] |= {
+                    "train_steps": int(steps_done[-1]), "train_balanced_acc": nr.balanced_accuracy(net, *data["train"]),
+                    "test_balanced_acc": nr.balanced_accuracy(net, *data["test"]),
+                    "test_acc_interval": [lo, hi],
+                    "test_majority_share": float(data["test"][1][:, 1].mean())}
+                net_info[net_id]["useful"] = net_info[net_id]["train_balanced_acc"] >= USEFUL_BALANCED_ACC
 nets_table = pd.DataFrame(net_info).T[["sizes", "K", "train_acc", "test_acc", "sse0_train", "sse0_test", "weights",
                                        "params", "train_seconds", "cache_hit"]]
+print("MNIST 10-class nets trained from seeds", SEEDS["mnist_100"], "(the table shows the first)")
 nets_table
+
+# %% tags=[]
+digit_table = pd.DataFrame({d: {k: net_info[d][k] for k in (
+    "train_steps", "train_acc", "train_balanced_acc", "test_acc", "test_acc_interval", "test_majority_share",
+    "test_balanced_acc", "useful")} for d in digits}).T
+print(f"one-vs-all nets: a net enters the verdicts only if its training balanced accuracy is >= {USEFUL_BALANCED_ACC}")
+digit_table
 
 # %% [markdown] tags=[]
 # ## 3 · Why a Taylor series can estimate a removal, and where it breaks
@@ -321,67 +377,109 @@ print("neurons whose removal lowers E (true ΔE < 0):", int((true_dE < 0).sum())
 # ## 4 · Serial pruning of every network
 #
 # For every net, each criterion runs under Algorithm II (re-ranking); the two MNIST 10-class nets also run under
-# Algorithm I. Every run removes all K hidden neurons and records the training and test error and accuracy after
-# each removal. Runs are cached, so only the first execution pays for them.
+# Algorithm I. The two Taylor criteria run twice: with the paper's equations and as the authors' code computes them
+# (`legacy`, §10). Every run on the first seed removes all K hidden neurons and records the training and test
+# error and accuracy after each removal. On the other MNIST seeds the Algorithm II runs and the Algorithm I
+# brute-force run are repeated as *count runs*: they stop at the first removal that costs more than 1 point of
+# training accuracy (all `n_1pp` needs) and record no test curve. Runs are cached under a key that includes a hash of the trained weights and of the data, so
+# a retrained net or a changed data set is never paired with a stale run.
 
 # %% tags=[]
-def prune_cached(net_id, criterion, schedule, legacy=legacy_taylor, X=None, T=None):
-    net, data = nets[net_id], NETS[net_id][2]
-    legacy = bool(legacy and criterion != "bf")
-    cfg = {"net": net_config(net_id), "weights": pl.cache.fingerprint(net), "criterion": criterion,
-           "schedule": schedule, "legacy_taylor": legacy, "pruning_set": "train", "eval_sets": ["test"]}
-    name = f"prune_{net_id}_{schedule}_{criterion}" + ("_legacy" if legacy else "")
+def key(schedule, criterion, variant=MAIN):
+    """Summary key of a run: 'rerank/bf', 'rerank/taylor2/paper', 'single/taylor1/legacy', ..."""
+    return f"{schedule}/{criterion}" if criterion == "bf" else f"{schedule}/{criterion}/{variant}"
+
+
+def prune_cached(net_id, s, schedule, criterion, variant):
+    """One cached run; on the extra seeds only a count run (stopped 1 point down, no test curve)."""
+    net, data = seed_nets[net_id, s], NETS[net_id][2]
+    legacy = criterion != "bf" and variant == "legacy"
+    count_only = s != seed
+    cfg = {"net": net_config(net_id, s), "weights": pl.cache.fingerprint(net), "criterion": criterion,
+           "schedule": schedule, "legacy_taylor": legacy, "pruning_set": "train",
+           "eval_sets": [] if count_only else ["test"], "until_drop": 0.01 if count_only else None}
+    name = f"prune_{net_id}_{key(schedule, criterion, variant).replace('/', '_')}" + (f"_seed{s}" if s != seed else "")
     payload, _ = run.cached(name, "neurons-prune", cfg, lambda: nr.serial_prune(
-        net, *data["train"], criterion, schedule, legacy, {"test": data["test"]}, chunk=bf_chunk,
-        progress_bar=False).to_dict(), version=PRUNE_VERSION)
+        net, *data["train"], criterion, schedule, legacy, {} if count_only else {"test": data["test"]},
+        chunk=bf_chunk, until_drop=cfg["until_drop"], progress_bar=False).to_dict(), version=PRUNE_VERSION)
     return nr.PruneResult.from_dict(payload)
 
 
-PLAN = {net_id: [("rerank", c) for c in CRITERIA] + ([("single", c) for c in CRITERIA] if net_id.startswith("mnist")
-                                                       else []) for net_id in NETS}
-runs = {net_id: {} for net_id in NETS}
-bar = pl.train.progress(total=sum(map(len, PLAN.values())), desc="pruning runs", leave=True)
-for net_id, jobs in PLAN.items():
+def jobs(net_id, s):
+    """(schedule, criterion, variant) of every run on one net and seed."""
+    out = [("rerank", "bf", None)] + [("rerank", c, v) for c in TAYLOR for v in VARIANTS]
+    if NETS[net_id][0] == "mnist":
+        out += [("single", "bf", None)] + ([("single", c, v) for c in TAYLOR for v in VARIANTS] if s == seed else [])
+    return out
+
+
+PLAN = [(net_id, s, job) for net_id in NETS for s in SEEDS[net_id] for job in jobs(net_id, s)]
+all_runs = {}
+bar = pl.train.progress(total=len(PLAN), desc="pruning runs", leave=True)
+for net_id in NETS:
     with run.timed(f"prune_{net_id}"):
-        for job in jobs:
-            runs[net_id][job] = prune_cached(net_id, job[1], job[0])
-            bar.update(1)
+        for n_, s, (sch, c, v) in PLAN:
+            if n_ == net_id:
+                all_runs[net_id, s, key(sch, c, v)] = prune_cached(net_id, s, sch, c, v)
+                bar.update(1)
 bar.close()
-pd.DataFrame({f"{n} {s} {c}": {"K": len(r.order), "seconds": r.seconds} for n, rr in runs.items()
-              for (s, c), r in rr.items()}).T.head(40)
+runs = {n: {(sch, c): all_runs[n, seed, key(sch, c)] for sch in SCHEDULES for c in CRITERIA
+            if (n, seed, key(sch, c)) in all_runs} for n in NETS}  # first seed, the figures' Taylor variant
+pd.DataFrame({f"{n} seed {s} {k}": {"K": len(r.order), "seconds": r.seconds}
+              for (n, s, k), r in all_runs.items()}).T.head(12)
 
 
 # %% tags=[]
 def summary(r):
-    """n_1pp, n_5pp and n_sse5 on the training and the test curves of one run."""
+    """n_1pp, n_5pp, n_sse5 and n_sse2x on the training and the test curves of one run."""
     return {"train": nr.curve_summary(r.sse, r.acc),
             "test": nr.curve_summary(r.eval_curves["test"]["sse"], r.eval_curves["test"]["acc"])}
 
 
-summaries = {n: {f"{s}/{c}": summary(r) for (s, c), r in rr.items()} for n, rr in runs.items()}
+summaries = {n: {k: summary(r) for (n_, s, k), r in all_runs.items() if n_ == n and s == seed} for n in NETS}
+per_seed = {n: {k: [nr.n_within(all_runs[n, s, k].acc, 0.01) for s in SEEDS[n]] for (n_, s0, k) in all_runs
+                if n_ == n and s0 == seed and all((n, s, k) in all_runs for s in SEEDS[n])} for n in NETS}
 # sanity (spec section 8): same endpoints for every criterion; greedy BF is the best first removal
-for net_id, rr in runs.items():
-    ref = rr["rerank", "bf"]
+for (net_id, s, k), r in all_runs.items():
+    ref = all_runs[net_id, s, "rerank/bf"]
     K = net_info[net_id]["K"]
-    for (s, c), r in rr.items():
-        assert len(r.sse) == len(r.acc) == len(r.eval_curves["test"]["acc"]) == K + 1, (net_id, s, c)
-        assert sorted(r.order) == list(range(K)), (net_id, s, c)
-        assert r.sse[0] == ref.sse[0] and r.sse[-1] == ref.sse[-1], (net_id, s, c)
-        assert ref.sse[1] <= r.sse[1] * (1 + 1e-6), (net_id, s, c, ref.sse[1], r.sse[1])
-print("checked: curves of length K+1, orders are permutations, equal endpoints, BF's first removal is the best")
+    if s == seed:  # full runs
+        assert len(r.sse) == len(r.acc) == len(r.eval_curves["test"]["acc"]) == K + 1, (net_id, s, k)
+        assert sorted(r.order) == list(range(K)), (net_id, s, k)
+        assert r.sse[-1] == ref.sse[-1], (net_id, s, k)
+    else:  # count runs: stopped at the first removal 1 point down (or at K)
+        assert len(r.sse) == len(r.acc) == len(r.order) + 1 and len(set(r.order)) == len(r.order), (net_id, s, k)
+        assert r.acc[-1] < r.acc[0] - 0.01 or len(r.order) == K, (net_id, s, k)
+    assert r.sse[0] == ref.sse[0], (net_id, s, k)
+    assert ref.sse[1] <= r.sse[1] * (1 + 1e-6), (net_id, s, k, ref.sse[1], r.sse[1])
+print(f"checked {len(all_runs)} runs: full runs have curves of length K+1, orders are permutations, equal "
+      "endpoints; count runs stop 1 point down; BF's first removal is the best")
 
 # %% [markdown] tags=[]
 # ### 4.1 · Cosine regression (paper Fig. 2)
 #
 # Two small nets learn t = cos x on [0, 1). The paper reports that serial brute force can remove almost every
 # neuron beyond the 10-11 that the smaller net "always uses", because the rest cancel each other's influence.
+#
+# The SSE of these nets spans five decades, so the figure uses a log axis, and so must a count read off it. The
+# spec's `n_sse5` (neurons before the SSE has risen 5% of its *total* rise, SSE(K) − SSE(0)) waits until the SSE
+# is thousands of times its start: on 1-50-50-1 it credited the 2nd-order criterion with more neurons than brute
+# force while its curve lay far above brute force's for most of the run. It stays in the table (the paper's numbers were read with it), but
+# the comparison uses `n_sse2x`, the neurons removed before the SSE first doubles (a log-ratio threshold), and the
+# median distance in decades between a criterion's curve and brute force's.
 
 # %% tags=[]
 fig = pl.plots.neurons.cosine_figure(runs, net_info)
 run.save_figure(fig, "cosine")
 plt.show()
-pd.DataFrame({n: {c: summaries[n][f"rerank/{c}"]["train"]["n_sse5"] for c in CRITERIA}
-              for n in ["cos_10x10", "cos_50x50"]}).rename_axis("n_sse5 (neurons before SSE rises 5%)")
+cosine_table = pd.DataFrame({
+    (n, pl.plotting.label(c) + ("" if c == "bf" else f" ({v})")): {
+        "n_sse2x (before SSE doubles)": summaries[n][key("rerank", c, v)]["train"]["n_sse2x"],
+        "n_sse5 (5% of the total rise)": summaries[n][key("rerank", c, v)]["train"]["n_sse5"],
+        "decades above BF (median over steps)": nr.decades_above(all_runs[n, seed, key("rerank", c, v)].sse,
+                                                                 runs[n]["rerank", "bf"].sse)}
+    for n in ["cos_10x10", "cos_50x50"] for c, v in [("bf", None)] + [(c, v) for v in VARIANTS for c in TAYLOR]}).T
+cosine_table
 
 # %% [markdown] tags=[]
 # ### 4.2 · MNIST, 10 classes: single ranking (Alg. I) versus re-ranking (Alg. II) (paper Figs. 3-4, 8-9)
@@ -395,31 +493,49 @@ for schedule, fname in (("single", "mnist_single_ranking"), ("rerank", "mnist_re
     plt.show()
 
 # %% tags=[]
+RUN_COLS = [("bf", None)] + [(c, v) for v in VARIANTS for c in TAYLOR]
+col_name = lambda c, v: pl.plotting.label(c) + ("" if c == "bf" else f" ({v})")  # noqa: E731
+
+
+def with_interval(values):
+    """'37' for one seed, '37.3 [33.1, 41.5]' (mean, 95% t-interval over seeds) for several."""
+    iv = pl.stats.mean_interval(values)
+    return f"{values[0]}" if iv is None else f"{np.mean(values):.1f} [{iv[0]:.1f}, {iv[1]:.1f}]"
+
+
 mnist_table = pd.DataFrame({
-    (net_id, s): {c: summaries[net_id][f"{s}/{c}"]["train"]["n_1pp"] for c in CRITERIA}
-    for net_id in ["mnist_100", "mnist_50x50"] for s in SCHEDULES}).T
-mnist_table.columns = [pl.plotting.label(c) for c in CRITERIA]
-print("neurons removed before training accuracy drops more than 1 point (n_1pp):")
+    (net_id, sch): {col_name(c, v): with_interval(per_seed[net_id][key(sch, c, v)])
+                    if key(sch, c, v) in per_seed[net_id] else summaries[net_id][key(sch, c, v)]["train"]["n_1pp"]
+                    for c, v in RUN_COLS}
+    for net_id in ["mnist_100", "mnist_50x50"] for sch in SCHEDULES}).T
+print("neurons removed before training accuracy drops more than 1 point (n_1pp); with several seeds: mean [95% "
+      f"interval] over seeds {SEEDS['mnist_100']} (Alg. I Taylor runs: first seed only)")
 mnist_table
 
 # %% [markdown] tags=[]
 # ### 4.3 · Paper versus reproduction, curve by curve
 #
 # The paper's numbers were read off its v1 figures (`pl.reference.WOLFE2017_TABLE`): neurons removed before the
-# SSE rises by 5% of its total rise (`n_sse5`), and before the accuracy falls 1 or 5 points (`n_1pp`, `n_5pp`).
+# SSE has risen by 5% of its total rise (`n_sse5`), and before the accuracy falls 1 or 5 points (`n_1pp`, `n_5pp`).
 # The paper's MNIST nets are 400-input nets on a 4,500-image subset and its Taylor curves come from the authors'
-# code (section 7 of the spec), so only the shape of the comparison transfers, not the exact counts.
+# code (section 7 of the spec), so only the shape of the comparison transfers, not the exact counts. Our Taylor
+# counts are given for both variants; the first seed throughout.
 
 # %% tags=[]
 paper = pl.reference.wolfe_table()
 ours = []
 for _, p in paper.iterrows():
-    s = summaries[p["net"]][f"{p['schedule']}/{p['criterion']}"]["train"]
-    ours.append({"n_sse5 ours": s["n_sse5"], "n_1pp ours": s["n_1pp"] if not p["net"].startswith("cos") else None,
-                 "n_5pp ours": s["n_5pp"] if not p["net"].startswith("cos") else None})
+    row = {}
+    for v in VARIANTS:
+        sm = summaries[p["net"]][key(p["schedule"], p["criterion"], v)]["train"]
+        cls = not p["net"].startswith("cos")
+        row |= {f"{m} ours-{SHORT[v]}": sm[m] if cls or m == "n_sse5" else None for m in ("n_sse5", "n_1pp", "n_5pp")}
+    ours.append(row)
 versus = pd.concat([paper, pd.DataFrame(ours)], axis=1)[
-    ["net", "schedule", "criterion", "K", "n_sse5", "n_sse5 ours", "n_1pp", "n_1pp ours", "n_5pp", "n_5pp ours"]]
-print("source:", paper.attrs["source"])
+    ["net", "schedule", "criterion", "K"] + [f"{m}{t}" for m in ("n_sse5", "n_1pp", "n_5pp")
+                                             for t in ("", " ours-eqs", " ours-code")]]
+print("source:", paper.attrs["source"], "| 'ours-eqs' / 'ours-code': this run with the Taylor scores of the paper's "
+      "equations / of the authors' code (the same for brute force)")
 versus
 
 # %% [markdown] tags=[]
@@ -527,85 +643,150 @@ plt.show()
 # ## 9 · Under-trained one-vs-all nets (paper Figs. 13, 17, 21)
 #
 # Each 784-100-2 net separates one digit from the rest on raw pixels and was stopped as soon as it reached 95%
-# training accuracy. The paper observes that brute-force removal first *lowers* the error of such nets: many
-# neurons do more harm than good.
+# training accuracy (or after 5 epochs). The paper observes that brute-force removal first *lowers* the error of
+# such nets: many neurons do more harm than good. A net below the usefulness rule of §2 (training balanced
+# accuracy < 0.8) is shown but left out of the verdict.
 
 # %% tags=[]
 digit_stats = {name: {"sse0": runs[name]["rerank", "bf"].sse[0], "sse_bf_1": runs[name]["rerank", "bf"].sse[1],
                       "n_below_start": nr.n_below_start(runs[name]["rerank", "bf"].sse),
-                      "train_steps": net_info[name].get("train_steps")} for name in ["digit0", "digit1", "digit2"]}
+                      "train_steps": net_info[name].get("train_steps"), "useful": net_info[name]["useful"]}
+               for name in ["digit0", "digit1", "digit2"]}
 fig = pl.plots.neurons.single_digit_figure(runs, net_info)
 run.save_figure(fig, "single_digit")
 plt.show()
 pd.DataFrame(digit_stats).T
 
 # %% [markdown] tags=[]
-# ## 10 · The authors' code ("legacy Taylor")
+# ## 10 · The authors' code ("legacy Taylor") on every net
 #
 # The authors' Java code computes the Taylor scores differently from the paper (spec section 4): its hidden-layer
 # backprop omits the weights, its 1st-order term uses ∂E/∂a instead of ∂E/∂O, its output second derivative drops
 # σ'², and it selects the *largest* score (Alg. I) or the largest among neurons with |score| ≤ median (Alg. II).
-# `legacy_taylor=True` reproduces that; here it runs on 784-100-10 for comparison (reported, not plotted).
+# Both variants ran on every net in §4 (brute force is the same in both). Below, Algorithm II on every net:
+# brute force, and the two Taylor criteria with the paper's equations (solid) and as the authors' code has them
+# (dashed); accuracy for the classifiers, SSE (log) for the cosine regressors.
 
 # %% tags=[]
-with run.timed("legacy"):
-    legacy_runs = {(s, c): prune_cached("mnist_100", c, s, legacy=True) for s in SCHEDULES for c in ("taylor1", "taylor2")}
-legacy_summary = {f"{s}/{c}": summary(r)["train"] for (s, c), r in legacy_runs.items()}
-pd.DataFrame({**{f"paper math {k}": v["train"] for k, v in summaries["mnist_100"].items() if "taylor" in k},
-              **{f"legacy {k}": v for k, v in legacy_summary.items()}}).T
+variant_runs = {n: {(c, v): all_runs[n, seed, key("rerank", c, v)] for c, v in RUN_COLS} for n in NETS}
+fig = pl.plots.neurons.taylor_variants_figure(variant_runs, net_info)
+run.save_figure(fig, "taylor_variants")
+plt.show()
+variants_table = pd.DataFrame({n: {col_name(c, v): summaries[n][key("rerank", c, v)]["train"][
+    "n_sse2x" if n.startswith("cos") else "n_1pp"] for c, v in RUN_COLS} for n in NETS}).T
+print("Alg. II, first seed: neurons removed within 1 point of training accuracy (cosine nets: before the SSE doubles)")
+variants_table
 
 # %% [markdown] tags=[]
 # ## 11 · Paper versus reproduction
 #
-# Targets are this project's (issue 6, spec section 6), graded in the `quick` and `paper` profiles. `n_1pp` is the
-# number of neurons removed before training accuracy first falls more than 1 point below its start.
+# Targets are this project's (spec section 6), graded in the `quick` and `paper` profiles. `n_1pp` is the number
+# of neurons removed before *training* accuracy first falls more than 1 point below its start; every count is read
+# off a training curve (the pruning set), never a test curve. On the two MNIST nets each count is a mean over the
+# training seeds with its 95% t-interval. **Rules, fixed before the results:**
+#
+# * A target "at least X" is **met** when the mean reaches X. Where the row also names a published number, the
+#   **verdict** compares the interval with it: `better` / `worse` when the interval lies wholly above / below,
+#   `tie` when it contains it.
+# * 784-100-10 has two published numbers, and both are rows: the paper's **figure** (35 neurons within 1 point)
+#   and its **text** ("almost 60%", abstract 40-70%; the spec's target ≥ 50).
+# * Taylor versus brute force (T4), separately for the paper's equations and for the authors' code: per seed, the
+#   gap is brute force's `n_1pp` minus that of the *better* of the two Taylor criteria on that seed (the better one
+#   is chosen on the training curve, the same curve the count is read from). The paper's phenomenon is **present**
+#   (met) when the mean gap is at least 10 neurons **and** its interval lies above 0 (paper: 31 and 23). A smaller
+#   gap, or one whose interval contains 0, is no evidence for it.
+# * Re-ranking versus single ranking (T5): per seed, Alg. II minus Alg. I brute-force `n_1pp`; met when its
+#   interval lies above 0.
+# * One-vs-all (T6): only the nets that pass the usefulness rule of §2 count.
 
 # %% tags=[]
-S_ = lambda n, key="rerank/bf": summaries[n][key]["train"]  # noqa: E731
-n1 = {n: {c: S_(n, f"rerank/{c}")["n_1pp"] for c in CRITERIA} for n in ["mnist_100", "mnist_50x50", "diamond"]}
-n1_single = {n: S_(n, "single/bf")["n_1pp"] for n in ["mnist_100", "mnist_50x50"]}
+n1 = {n: {k: summaries[n][k]["train"]["n_1pp"] for k in summaries[n]} for n in NETS}
 K_of = {n: net_info[n]["K"] for n in NETS}
-digit_drop = max(v["sse_bf_1"] - v["sse0"] for v in digit_stats.values())
-targets = {
-    "T1": n1["mnist_100"]["bf"] >= 50, "T2": n1["mnist_50x50"]["bf"] >= 30, "T3": n1["diamond"]["bf"] >= 45,
-    "T4": all(max(n1[n]["taylor1"], n1[n]["taylor2"]) < n1[n]["bf"] for n in ["mnist_100", "mnist_50x50"]),
-    "T5": all(n1_single[n] < n1[n]["bf"] for n in ["mnist_100", "mnist_50x50"]),
-    "T6": digit_drop < 0,
-    "T7": bf_full.seconds <= 60,
-}
+
+
+def mean_iv(vals, low, high):
+    """(mean over seeds, its 95% t-interval clipped to [low, high], the range a count of neurons cannot leave)."""
+    iv = pl.stats.mean_interval(vals)
+    return float(np.mean(vals)), None if iv is None else [max(low, iv[0]), min(high, iv[1])]
+
+
 src = "Wolfe et al. 2017 (v1 figs.)"
 nm = lambda n: "-".join(map(str, net_info[n]["sizes"]))  # noqa: E731
-graded_met = lambda t: targets[t] if graded else None  # noqa: E731
+
+
+def vs_value(iv, value):
+    """The verdict of an interval against a published number (None without an interval)."""
+    return None if iv is None else pl.stats.against_value(iv, value)
+
+
+def above_zero(iv):
+    """'better' when the interval of a difference lies above 0, 'tie' when it contains 0, 'worse' below."""
+    return vs_value(iv, 0.0)
+
+
+bf_seeds = {n: per_seed[n]["rerank/bf"] for n in ["mnist_100", "mnist_50x50"]}
+gaps = {(n, v): [b - max(t1, t2) for b, t1, t2 in zip(bf_seeds[n], per_seed[n][key("rerank", "taylor1", v)],
+                                                        per_seed[n][key("rerank", "taylor2", v)])]
+        for n in bf_seeds for v in VARIANTS}
+rerank_gain = {n: [a - b for a, b in zip(bf_seeds[n], per_seed[n]["single/bf"])] for n in bf_seeds}
+stat = {"bf": {n: mean_iv(v, 0, K_of[n]) for n, v in bf_seeds.items()},
+        "gap": {(n, v): mean_iv(g, -K_of[n], K_of[n]) for (n, v), g in gaps.items()},
+        "rerank_gain": {n: mean_iv(v, -K_of[n], K_of[n]) for n, v in rerank_gain.items()}}
+useful_digits = [d for d in digits if net_info[d]["useful"]]
+digit_drop = max((digit_stats[d]["sse_bf_1"] - digit_stats[d]["sse0"] for d in useful_digits), default=None)
+gap_met = lambda k: stat["gap"][k][0] >= 10 and above_zero(stat["gap"][k][1]) == "better"  # noqa: E731
+targets = {
+    "T1a": stat["bf"]["mnist_100"][0] >= 35, "T1b": stat["bf"]["mnist_100"][0] >= 50,
+    "T2": stat["bf"]["mnist_50x50"][0] >= 30, "T3": n1["diamond"]["rerank/bf"] >= 45,
+    **{f"T4_{n}_{v}": gap_met((n, v)) for n in bf_seeds for v in VARIANTS},
+    **{f"T5_{n}": above_zero(stat["rerank_gain"][n][1]) == "better" for n in bf_seeds},
+    "T6": None if digit_drop is None else digit_drop < 0,
+    "T7": bf_full.seconds <= 60,
+}
+graded_met = lambda t: (None if targets[t] is None else bool(targets[t])) if graded else None  # noqa: E731
+seeds_txt = f"{len(SEEDS['mnist_100'])} seeds"
+
+
+def count_row(rid, n, quantity, target, t, paper, value, versus_text, source=src):
+    """A brute-force count over seeds: met against its target, the verdict of its interval against `value`."""
+    mean, iv = stat["bf"][n]
+    return pl.report.headline(quantity, mean, id=rid, paper=paper, target=target, met=graded_met(t), interval=iv,
+                              verdict=vs_value(iv, value), versus=versus_text, source=source)
+
+
 headline = [
-    pl.report.headline(f"{nm('mnist_100')} BF Alg. II: neurons removed within 1 pp", n1["mnist_100"]["bf"], paper=35,
-                       target=f"≥ 50 of {K_of['mnist_100']}", met=graded_met("T1"), source=src),
-    pl.report.headline(f"{nm('mnist_50x50')} BF Alg. II: neurons removed within 1 pp", n1["mnist_50x50"]["bf"],
-                       paper=26, target=f"≥ 30 of {K_of['mnist_50x50']}", met=graded_met("T2"), source=src),
-    pl.report.headline(f"diamond {nm('diamond')} BF Alg. II: neurons removed within 1 pp", n1["diamond"]["bf"],
-                       paper=53, target=f"≥ 45 of {K_of['diamond']}", met=graded_met("T3"), source=src + ", Fig. 25"),
-    pl.report.headline(f"{nm('mnist_100')} Alg. II: best Taylor criterion within 1 pp",
-                       max(n1["mnist_100"]["taylor1"], n1["mnist_100"]["taylor2"]), paper=4,
-                       target=f"< BF ({n1['mnist_100']['bf']})",
-                       met=(max(n1["mnist_100"]["taylor1"], n1["mnist_100"]["taylor2"]) < n1["mnist_100"]["bf"])
-                       if graded else None, source=src),
-    pl.report.headline(f"{nm('mnist_50x50')} Alg. II: best Taylor criterion within 1 pp",
-                       max(n1["mnist_50x50"]["taylor1"], n1["mnist_50x50"]["taylor2"]), paper=3,
-                       target=f"< BF ({n1['mnist_50x50']['bf']})",
-                       met=(max(n1["mnist_50x50"]["taylor1"], n1["mnist_50x50"]["taylor2"]) < n1["mnist_50x50"]["bf"])
-                       if graded else None, source=src),
-    pl.report.headline(f"{nm('mnist_100')} BF Alg. I (single ranking): neurons within 1 pp", n1_single["mnist_100"],
-                       paper=12, target=f"< Alg. II ({n1['mnist_100']['bf']})",
-                       met=(n1_single["mnist_100"] < n1["mnist_100"]["bf"]) if graded else None, source=src),
-    pl.report.headline(f"{nm('mnist_50x50')} BF Alg. I (single ranking): neurons within 1 pp",
-                       n1_single["mnist_50x50"], paper=9, target=f"< Alg. II ({n1['mnist_50x50']['bf']})",
-                       met=(n1_single["mnist_50x50"] < n1["mnist_50x50"]["bf"]) if graded else None, source=src),
-    pl.report.headline("one-vs-all digits 0-2, BF Alg. II: largest SSE(1) − SSE(0)", digit_drop,
+    count_row("mnist_100_bf_n1pp_vs_figure", "mnist_100", f"{nm('mnist_100')} BF Alg. II: neurons removed within 1 pp "
+              f"({seeds_txt})", "≥ 35 (paper's figure)", "T1a", 35, 35, "paper's figure: 35", src + ", Fig. 4"),
+    count_row("mnist_100_bf_n1pp_vs_text", "mnist_100", f"{nm('mnist_100')} BF Alg. II: neurons removed within 1 pp "
+              f"({seeds_txt})", f"≥ 50 of {K_of['mnist_100']} (paper's text)", "T1b", "40-70%", 50,
+              "paper's text: 50", "Wolfe et al. 2017, abstract and text ('almost 60%')"),
+    count_row("mnist_50x50_bf_n1pp", "mnist_50x50", f"{nm('mnist_50x50')} BF Alg. II: neurons removed within 1 pp "
+              f"({seeds_txt})", f"≥ 30 of {K_of['mnist_50x50']}", "T2", 26, 26, "paper's figure: 26", src + ", Fig. 9"),
+    pl.report.headline(f"diamond {nm('diamond')} BF Alg. II: neurons removed within 1 pp (1 seed)",
+                       n1["diamond"]["rerank/bf"], id="diamond_bf_n1pp", paper=53, target=f"≥ 45 of {K_of['diamond']}",
+                       met=graded_met("T3"), source=src + ", Fig. 25"),
+    *[pl.report.headline(
+        f"{nm(n)} Alg. II: BF minus the better Taylor criterion ({'paper equations' if v == 'paper' else 'authors code'}"
+        f"), neurons within 1 pp ({seeds_txt})", stat["gap"][n, v][0], id=f"{n}_bf_minus_taylor_{SHORT[v]}",
+        paper={"mnist_100": 31, "mnist_50x50": 23}[n], target="≥ 10 and interval above 0", met=graded_met(f"T4_{n}_{v}"),
+        interval=stat["gap"][n, v][1], verdict=above_zero(stat["gap"][n, v][1]),
+        versus=f"better Taylor criterion ({'paper equations' if v == 'paper' else 'authors code'})",
+        source=src + " (paper: 35 vs 4, 26 vs 3; Taylor curves from the authors' code)")
+      for n in bf_seeds for v in VARIANTS],
+    *[pl.report.headline(f"{nm(n)} BF: Alg. II minus Alg. I (single ranking), neurons within 1 pp ({seeds_txt})",
+                         stat["rerank_gain"][n][0], id=f"{n}_rerank_minus_single", paper={"mnist_100": 23,
+                         "mnist_50x50": 17}[n], target="interval above 0", met=graded_met(f"T5_{n}"),
+                         interval=stat["rerank_gain"][n][1], verdict=above_zero(stat["rerank_gain"][n][1]),
+                         versus="Alg. I (single ranking)", source=src + " (paper: 35 vs 12, 26 vs 9)")
+      for n in bf_seeds],
+    pl.report.headline(f"one-vs-all digits {', '.join(d[-1] for d in useful_digits) or 'none'} (useful nets), BF Alg. "
+                       "II: largest SSE(1) − SSE(0)", digit_drop, id="one_vs_all_sse_first_removal",
                        target="< 0 (SSE falls)", met=graded_met("T6"), source=src + ", Figs. 13/17/21"),
     pl.report.headline(f"full serial BF Alg. II, {nm('mnist_100')}, {len(mnist['train'][0]):,} images: wall time",
-                       bf_full.seconds, target="≤ 60 s (2 cores)", unit="s", met=graded_met("T7"), source="this notebook",
-                       volatile=True),
+                       bf_full.seconds, id="bf_full_run_seconds", target="≤ 60 s (2 cores)", unit="s",
+                       met=graded_met("T7"), source="this notebook", volatile=True),
     pl.report.headline(f"vectorised vs naive BF speedup (first {S['timing_steps']} steps, {len(Xs):,} images)",
-                       perf["speedup"], unit="×", source="this notebook", volatile=True),
+                       perf["speedup"], id="bf_vectorised_speedup", unit="×", source="this notebook", volatile=True),
 ]
 pl.report.comparison_table(headline)
 
@@ -615,26 +796,40 @@ pl.report.comparison_table(headline)
 # The statements below are printed from this run's numbers, next to what the paper reports.
 
 # %% tags=[]
-pct = lambda n, net_id: f"{n} of {K_of[net_id]} ({100 * n / K_of[net_id]:.0f}%)"  # noqa: E731
-lg = legacy_summary
+pct = lambda n, net_id: f"{n:.0f} of {K_of[net_id]} ({100 * n / K_of[net_id]:.0f}%)"  # noqa: E731
+fmt_iv = lambda m: f"{m[0]:.1f}" + ("" if m[1] is None else f" [{m[1][0]:.1f}, {m[1][1]:.1f}]")  # noqa: E731
+best_t = lambda n, v: max(variants_table.loc[n, col_name(c, v)] for c in TAYLOR)  # noqa: E731
 findings = [
-    f"Serial brute force (Alg. II) keeps training accuracy within 1 point while removing {pct(n1['mnist_100']['bf'], 'mnist_100')} "
-    f"neurons of {nm('mnist_100')} and {pct(n1['mnist_50x50']['bf'], 'mnist_50x50')} of {nm('mnist_50x50')} "
-    "(paper: 35 and 26 read off its figures; 'almost 60%' and 'up to 40%' in its text).",
-    f"Within 5 points: {summaries['mnist_100']['rerank/bf']['train']['n_5pp']} and "
+    f"Serial brute force (Alg. II) keeps training accuracy within 1 point while removing "
+    f"{fmt_iv(stat['bf']['mnist_100'])} of {K_of['mnist_100']} neurons of {nm('mnist_100')} and "
+    f"{fmt_iv(stat['bf']['mnist_50x50'])} of {nm('mnist_50x50')} (mean [95% interval] over {seeds_txt}; paper: 35 "
+    "and 26 read off its figures, 'almost 60%' and 'up to 40%' in its text): "
+    f"{headline[0]['verdict'] or '–'} against the figure, {headline[1]['verdict'] or '–'} against the text.",
+    f"Within 5 points (first seed): {summaries['mnist_100']['rerank/bf']['train']['n_5pp']} and "
     f"{summaries['mnist_50x50']['rerank/bf']['train']['n_5pp']} neurons (paper: 63 and 43).",
-    f"With the paper's own equations, the 1st / 2nd-order criteria keep 1 point for {n1['mnist_100']['taylor1']} / "
-    f"{n1['mnist_100']['taylor2']} neurons of {nm('mnist_100')} (one hidden layer: the 2nd-order term is exact there) "
-    f"and {n1['mnist_50x50']['taylor1']} / {n1['mnist_50x50']['taylor2']} of {nm('mnist_50x50')}; the authors' "
-    f"code variant (legacy, §10) keeps {lg['rerank/taylor1']['n_1pp']} / {lg['rerank/taylor2']['n_1pp']} on "
-    f"{nm('mnist_100')}, close to the paper's 4 / 4.",
-    f"Single ranking (Alg. I) with brute force keeps 1 point for {n1_single['mnist_100']} and {n1_single['mnist_50x50']} "
-    f"neurons against {n1['mnist_100']['bf']} and {n1['mnist_50x50']['bf']} with re-ranking (paper: 12 / 9 vs 35 / 26).",
-    f"Diamond: brute force keeps 1 point for {pct(n1['diamond']['bf'], 'diamond')}, 5 points for "
-    f"{summaries['diamond']['rerank/bf']['train']['n_5pp']} (paper: 53 and 61); the Taylor criteria keep 1 point for "
-    f"{n1['diamond']['taylor1']} / {n1['diamond']['taylor2']} (paper, authors' code: 0 / 48).",
+    "Brute force minus the better Taylor criterion (neurons within 1 point; paper: 31 and 23): with the paper's "
+    f"equations {fmt_iv(stat['gap']['mnist_100', 'paper'])} on {nm('mnist_100')} (one hidden layer: the 2nd-order "
+    f"term is exact) and {fmt_iv(stat['gap']['mnist_50x50', 'paper'])} on {nm('mnist_50x50')} (diagonal Hessian); "
+    f"as the authors' code computes them {fmt_iv(stat['gap']['mnist_100', 'legacy'])} and "
+    f"{fmt_iv(stat['gap']['mnist_50x50', 'legacy'])}. The paper's failure of the Taylor criteria (rule above) is "
+    + "; ".join(f"{'present' if targets[f'T4_{n}_paper'] else 'absent'} with the equations and "
+                f"{'present' if targets[f'T4_{n}_legacy'] else 'absent'} with the code on {nm(n)}" for n in bf_seeds)
+    + ".",
+    "The other nets, Alg. II, first seed (cosine: neurons before the SSE doubles; others: within 1 point), the "
+    "better Taylor criterion as the authors' code / with the paper's equations / brute force: " + "; ".join(
+        f"{n} {best_t(n, 'legacy')} / {best_t(n, 'paper')} / {variants_table.loc[n, col_name('bf', None)]}"
+        for n in NETS if not n.startswith("mnist")) + ".",
+    f"Single ranking (Alg. I) with brute force keeps 1 point for {per_seed['mnist_100']['single/bf']} and "
+    f"{per_seed['mnist_50x50']['single/bf']} neurons (per seed) against {bf_seeds['mnist_100']} and "
+    f"{bf_seeds['mnist_50x50']} with re-ranking (paper: 12 / 9 vs 35 / 26).",
+    f"Diamond: brute force keeps 1 point for {pct(n1['diamond']['rerank/bf'], 'diamond')}, 5 points for "
+    f"{summaries['diamond']['rerank/bf']['train']['n_5pp']} (paper: 53 and 61); the Taylor criteria (authors' code) "
+    f"keep 1 point for {n1['diamond'][key('rerank', 'taylor1', 'legacy')]} / "
+    f"{n1['diamond'][key('rerank', 'taylor2', 'legacy')]} (paper: 0 / 48), with the paper's equations "
+    f"{n1['diamond'][key('rerank', 'taylor1', 'paper')]} / {n1['diamond'][key('rerank', 'taylor2', 'paper')]}.",
     "Under-trained one-vs-all nets: the first brute-force removal changes the training SSE by "
-    + ", ".join(f"{v['sse_bf_1'] - v['sse0']:+.1f} (digit {k[-1]})" for k, v in digit_stats.items())
+    + ", ".join(f"{v['sse_bf_1'] - v['sse0']:+.1f} (digit {k[-1]}{'' if v['useful'] else ', not useful: excluded'})"
+                for k, v in digit_stats.items())
     + "; the SSE stays at or below its start for "
     + ", ".join(f"{v['n_below_start']}" for v in digit_stats.values()) + " removals (paper: 60-80% of the neurons).",
     f"Layer preference ({nm('mnist_50x50')}): share of the first K/4 removals taken from the hidden layer next to "
@@ -645,22 +840,29 @@ findings = [
 for line in findings:
     print("•", line)
 MISS_NOTES = {
-    "T1": "a likely reason: our nets, trained with exact gradients and Adam on all 60k images, use more of their "
-          "neurons than the paper's (trained with a hidden-layer backprop that omitted the weights, spec §4 item 1); "
-          "the paper's own figure shows 35. No training choice was made from pruning results.",
-    "T2": "as T1 (paper's figure: 26).",
-    "T3": "as T1 (paper's figure: 53); the diamond net's accuracy falls slowly rather than all at once, so the "
+    "T1a": "the count is below the paper's own figure; see T1b for the likely reason.",
+    "T1b": "the paper's text claims more than its own figure shows (35). A likely reason for the gap to the text: our "
+           "nets, trained with exact gradients and Adam on all 60k images, use more of their neurons than the "
+           "paper's (trained with a hidden-layer backprop that omitted the weights, spec §4 item 1). No training "
+           "choice was made from pruning results.",
+    "T2": "as T1b (paper's figure: 26).",
+    "T3": "as T1b (paper's figure: 53); the diamond net's accuracy falls slowly rather than all at once, so the "
           "1-point count is far below the 5-point count printed above.",
-    "T4": "the paper's exact 2nd-order term is exact for a last hidden layer, so on one hidden layer it is close "
-          "to brute force; the published Taylor curves come from the authors' code (legacy row in §10).",
-    "T5": "single ranking happened to hold as long as re-ranking here.",
+    **{f"T4_{n}_paper": "with the paper's equations the 2nd-order term is exact for a last hidden layer, so the "
+       "criterion is close to brute force; the published Taylor curves come from the authors' code (the legacy row)."
+       for n in bf_seeds},
+    **{f"T4_{n}_legacy": "the authors' code variant did not fail as clearly as in the paper on this net."
+       for n in bf_seeds},
+    **{f"T5_{n}": "single ranking held as long as re-ranking within the interval over seeds." for n in bf_seeds},
     "T6": "a removal that lowers the SSE exists only when the net has harmful neurons.",
     "T7": "the timing depends on the machine; it was measured with the thread count printed in §5.",
 }
 if graded:
     for t, ok in targets.items():
-        if not ok:
+        if ok is not None and not ok:
             print(f"MISSED {t}: {MISS_NOTES[t]}")
+    if not all(net_info[d]["useful"] for d in digits):
+        print("EXCLUDED from T6:", [d for d in digits if not net_info[d]["useful"]], "(usefulness rule of §2)")
 
 # %% [markdown] tags=[]
 # ### Sanity checks
@@ -688,6 +890,39 @@ if not graded:
 sanity_table
 
 # %% [markdown] tags=[]
+# **The pruned models themselves.** This notebook never retrains, so its final models are the trained nets with
+# the brute-force Alg. II removals up to `n_1pp` applied. Each is exported as `torch.nn.utils.prune` masks (a
+# removed neuron masks its row in the layer that makes it and its column in the next), checked with
+# `pl.metrics.check_sparsity` against the weights the removals leave, stored in the cache, **read back from disk**
+# into a fresh net and checked again, and its training SSE must equal the pruning curve's value at that step. A
+# lost mask raises.
+
+# %% tags=[]
+def pruned_model_check(net_id, s):
+    """Export, cache and reload the BF Alg. II model at n_1pp; check its kept weights (both times) and its SSE."""
+    r, net = all_runs[net_id, s, "rerank/bf"], seed_nets[net_id, s]
+    n = nr.n_within(r.acc, 0.01)
+    masks = [m.to(dev) for m in r.masks_after(n)]
+    what = f"{net_id} seed {s}, {n} neurons removed"
+    model = nr.checked_export(net, masks, what)
+    kept = nr.param_counts(net, masks)["weights_nonzero"]
+    cfg = {"net": net_config(net_id, s), "weights": pl.cache.fingerprint(net), "removed": r.order[:n]}
+    run.cached(f"pruned_{net_id}_seed{s}", "neurons-pruned", cfg, lambda: pl.masks.export_state(model),
+               version=PRUNE_VERSION)
+    reloaded = pl.masks.load_state(nr.SigmoidMLP(net.sizes).to(dev), pl.cache.load("neurons-pruned", cfg,
+                                                                                    version=PRUNE_VERSION))
+    pl.metrics.check_sparsity(reloaded, kept, what + " (reloaded from the cache)")
+    sse = nr.error(reloaded, *NETS[net_id][2]["train"])
+    assert np.isclose(sse, r.sse[n], rtol=1e-4), (what, sse, r.sse[n])
+    return {"removed": n, "weights kept": kept, "of": nr.param_counts(net)["weights"], "SSE reloaded": sse,
+            "SSE on the curve": r.sse[n]}
+
+
+pruned_checks = pd.DataFrame({f"{n} seed {s}": pruned_model_check(n, s) for n in NETS for s in SEEDS[n]}).T
+print("checked: every exported and reloaded pruned model keeps exactly the weights its removals leave")
+pruned_checks
+
+# %% [markdown] tags=[]
 # ### Deviations and unknowns
 #
 # * **MNIST data** [spec §7.1]: full 28 × 28 MNIST (60,000 / 10,000), not the authors' 5,000-image 20 × 20
@@ -705,8 +940,16 @@ sanity_table
 #   about 95-97% for such nets); the spec's bound of 97% is reported above, not asserted.
 # * **One-vs-all nets** [§7.4]: sigmoid outputs with SSE, no softmax; stopped at 95% training accuracy, checked
 #   on the whole training set every 10 batches, at most 5 epochs. On raw 0-255 pixels with U(−1, 1) weights the
-#   hidden units are saturated step functions, so only the output layer learns; a net that does not reach 95% in
-#   5 epochs can stay on the plateau of the trivial "not this digit" classifier (§9 prints the training steps).
+#   hidden units are saturated step functions, so only the output layer learns. On the plain SSE the digit-2 net
+#   stayed on the plateau of the trivial "not a 2" classifier (accuracy = the share of non-2 images, 0.897 on the
+#   test set) even after 20 epochs, so every one-vs-all net now trains on a **class-balanced** SSE (each class
+#   carries half the loss; a project addition, decided on training accuracy alone). The digit-2 net may still end
+#   at its 5-epoch cap below 95%; the usefulness rule of §2 decides whether it enters the verdicts.
+# * **Seeds**: the MNIST 10-class counts are means over `mnist_seeds` trained nets with a 95% t-interval; the
+#   cosine, toy and one-vs-all nets have one seed, so their counts carry no interval and are not compared.
+# * **SSE counts**: `n_sse5` (5% of the total rise, the spec's reading of the paper's figures) is kept for the
+#   paper-versus-ours table; curves are compared with `n_sse2x` (SSE below twice its start), a log-ratio count that
+#   matches the log axis of the figures.
 # * **Random shape** [§7.2]: a seeded 12-vertex star polygon (`shape_seed=7`) stands in for the authors' shape.
 # * **Taylor criteria** [§7.5]: the paper's equations with signed-minimum selection and no thresholding; the
 #   authors' code variant is `legacy_taylor=True` (§10). The text's mean/median thresholding is not specified.
@@ -728,22 +971,28 @@ results = {
                     for n in NETS},
     "one_vs_all": digit_stats,
     "layer_preference_first_quarter_layer2": layer_pref,
-    "legacy_taylor_mnist_100": legacy_summary,
+    "seeds": SEEDS,
+    "n_1pp_per_seed": per_seed,
+    "bf_minus_better_taylor_per_seed": {f"{n}/{v}": g for (n, v), g in gaps.items()},
+    "rerank_minus_single_per_seed": rerank_gain,
+    "taylor_variants_n": variants_table.to_dict("index"),
+    "cosine": cosine_table.reset_index().astype({"level_0": str, "level_1": str}).to_dict("records"),
+    "pruned_model_checks": pruned_checks.to_dict("index"),
     "taylor_intuition": {"picks": picks, "rank_correlation": rank_corr.to_dict(),
                          "neurons_with_negative_dE": int((true_dE < 0).sum())},
     "performance": {**perf, "notebook_s": notebook_s},
-    "targets": {k: (bool(v) if graded else None) for k, v in targets.items()} | {
+    "targets": {k: (None if v is None or not graded else bool(v)) for k, v in targets.items()} | {
         "T8": (notebook_s <= (60 if profile == "smoke" else 360)) if (profile != "paper" and cold) else None},
     "sanity": {k: (bool(v) if graded else None) for k, v in sanity.items()},
     "paper_vs_ours": versus.to_dict("records"),
     "legacy_taylor": legacy_taylor,
     "headline": headline + [pl.report.headline(
-        "notebook wall time" + ("" if cold else " (warm cache: not graded)"), notebook_s,
+        "notebook wall time" + ("" if cold else " (warm cache: not graded)"), notebook_s, id="notebook_wall_seconds",
         target="≤ 360 s (2 cores, cold)" if profile == "quick" else None, unit="s",
         met=(notebook_s <= 360) if (profile == "quick" and cold) else None, source="this notebook",
         volatile=True)],
 }
 figures = ["taylor_intuition", "cosine", "mnist_single_ranking", "mnist_rerank", "gain_curves", "toys",
-           "single_digit", "diamond_boundaries", "layer_preference"]
+           "single_digit", "diamond_boundaries", "layer_preference", "taylor_variants"]
 path = run.write_results(results, figures=figures)  # written last (strict JSON: NaN/inf -> null)
 print(f"wrote {pl.paths.relpath(path)} and {len(figures)} figures; wall time {notebook_s:.0f} s")

@@ -3,6 +3,7 @@
 import copy
 import inspect
 
+import numpy as np
 import pytest
 import torch
 from torch import nn
@@ -287,6 +288,21 @@ def legacy_reference(net, X, T):
     return torch.stack(g1), torch.stack(g2)
 
 
+@pytest.mark.parametrize("criterion", ["bf", "taylor2"])
+def test_until_drop_stops_at_the_first_removal_below_and_keeps_the_count(criterion):
+    torch.manual_seed(0)  # a trained 2-8-2 net on a linear boundary: its accuracy falls after a few removals
+    X = torch.randn(200, 2)
+    T = torch.nn.functional.one_hot((X[:, 0] + X[:, 1] > 0).long(), 2).double()
+    net = N.SigmoidMLP((2, 8, 2), init_range=1.0).double()
+    N.fit_sse(net, X, T, epochs=30, lr=0.05, batch_size=20, progress_bar=False)
+    full = N.serial_prune(net, X, T, criterion, "rerank", progress_bar=False)
+    short = N.serial_prune(net, X, T, criterion, "rerank", until_drop=0.01, progress_bar=False)
+    n = N.n_within(full.acc, 0.01)
+    assert 0 < n < len(full.order) - 1  # the accuracy does fall, and not at once
+    assert short.order == full.order[: n + 1] and short.sse == full.sse[: n + 2]
+    assert short.acc[-1] < short.acc[0] - 0.01 and N.n_within(short.acc, 0.01) == n
+
+
 def test_legacy_taylor_matches_reference_loop_and_selection_rules():
     assert inspect.signature(N.serial_prune).parameters["legacy_taylor"].default is False
     assert inspect.signature(N.taylor_scores).parameters["legacy"].default is False
@@ -372,6 +388,66 @@ def test_curve_summaries():
     assert N.n_within(acc, 0.01) == 2 and N.n_within(acc, 0.05) == 3 and N.n_within([0.9] * 4, 0.01) == 3
     sse = [10.0, 9.0, 9.5, 10.5, 20.0, 110.0]  # threshold 15
     assert N.n_sse5(sse) == 3 and N.n_below_start(sse) == 2
+    assert N.n_sse_ratio(sse, 2.0) == 4 and N.n_sse_ratio(sse, 1.04) == 2 and N.n_sse_ratio([1.0] * 5) == 4
+    assert N.curve_summary(sse, acc)["n_sse2x"] == 4
+    with pytest.raises(ValueError, match="factor"):
+        N.n_sse_ratio(sse, 1.0)
+
+
+def test_log_ratio_count_sees_what_the_share_of_the_rise_misses():
+    """Cosine-like curves spanning 5 decades: B lies 2 decades above A but the 5%-of-the-rise count prefers B."""
+    a = [0.01, 0.01, 0.012, 0.015, 0.02, 0.05, 0.1, 1.0, 10.0, 60.0, 1000.0]
+    b = [0.01, 1.0, 1.0, 1.2, 1.5, 2.0, 5.0, 10.0, 30.0, 40.0, 1000.0]
+    assert N.n_sse5(b) > N.n_sse5(a)  # 5% of the rise is SSE 50: both stay below it for most of the run
+    assert N.n_sse_ratio(b) == 0 < N.n_sse_ratio(a) == 4
+    assert N.decades_above(b, a) == pytest.approx(np.median(np.log10(np.array(b[1:]) / np.array(a[1:]))))
+    assert N.decades_above(b, a) > 1 and N.decades_above(a, a) == 0
+    with pytest.raises(ValueError, match="lengths"):
+        N.decades_above(a, b[:-1])
+
+
+def test_class_weights_and_balanced_accuracy():
+    T = torch.tensor([[1.0, 0.0]] + [[0.0, 1.0]] * 3)
+    torch.testing.assert_close(N.class_weights(T), torch.tensor([2.0, 2 / 3, 2 / 3, 2 / 3]))
+    w = N.class_weights(T)
+    assert float((w * T[:, 0]).sum()) == pytest.approx(float((w * T[:, 1]).sum()))
+    net = N.SigmoidMLP([2, 3, 2])
+    with torch.no_grad():  # a constant "class 1" answer: accuracy 3/4, balanced accuracy 1/2
+        for layer in net.layers:
+            layer.weight.zero_()
+        net.layers[-1].bias.copy_(torch.tensor([-5.0, 5.0]))
+    X = torch.randn(4, 2)
+    assert N.mlp_accuracy(net, X, T) == pytest.approx(0.75)
+    assert N.balanced_accuracy(net, X, T) == pytest.approx(0.5)
+
+
+@pytest.mark.parametrize("balanced", [False, True])
+def test_fit_until_step_is_the_weighted_sse_gradient_step(balanced):
+    net, X, T = tiny((3, 4, 2), seed=3, n=10)
+    T = torch.nn.functional.one_hot(torch.tensor([0, 1, 1, 1, 1, 1, 1, 0, 1, 1]), 2).double()
+    ref = copy.deepcopy(net)
+    N.fit_until(net, X, T, lr=0.5, batch_size=10, check_every=100, max_epochs=1, balanced=balanced)
+    w = N.class_weights(T) if balanced else torch.ones(10)
+    loss = (0.5 * (ref(X) - T).square().sum(1) * w).mean()
+    grads = torch.autograd.grad(loss, list(ref.parameters()))
+    for p, q, g in zip(net.parameters(), ref.parameters(), grads):
+        torch.testing.assert_close(p, q - 0.5 * g, atol=1e-12, rtol=0)
+    assert balanced == (not torch.allclose(w, torch.ones(10)))
+
+
+def test_checked_export_keeps_its_masks_through_a_reload():
+    net, X, T = tiny((6, 7, 8, 3), seed=2, n=20)
+    masks = some_masks(net, ((0, 1), (0, 5), (1, 0)))
+    model = N.checked_export(net, masks, "toy")
+    kept = N.param_counts(net, masks)["weights_nonzero"]
+    assert metrics.sparsity(model)["weights_unmasked"] == kept
+    again = plmasks.load_state(N.SigmoidMLP(net.sizes).double(), plmasks.export_state(model))
+    metrics.check_sparsity(again, kept, "reloaded")
+    torch.testing.assert_close(again(X), net(X, masks), atol=1e-12, rtol=0)
+    lost = N.SigmoidMLP(net.sizes).double()
+    lost.load_state_dict(plmasks.export_state(model)["state"])  # the values, but not the masks
+    with pytest.raises(AssertionError, match="mask"):
+        metrics.check_sparsity(lost, kept, "lost")
 
 
 # 9. the head-to-head Method: "neurons" and "neurons_ft" -------------------------------------------------------------

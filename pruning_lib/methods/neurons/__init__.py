@@ -14,16 +14,25 @@ of the summed error E when k goes; the smallest signed dE goes first (ties: lowe
 
 from .brute_force import DEFAULT_CHUNK, bf_scores, bf_scores_naive, gain_curve, rank1_errors
 from .counts import masks_from_removed, neuron_ids, param_counts
-from .curves import curve_summary, n_below_start, n_sse5, n_within, share_from_layer
+from .curves import (
+    curve_summary,
+    decades_above,
+    n_below_start,
+    n_sse5,
+    n_sse_ratio,
+    n_within,
+    share_from_layer,
+)
 from .export import (
     NEURON_LAYERS,
+    checked_export,
     layer_names_of,
     neuron_inputs,
     neuron_keep_masks,
     remove_neurons,
     to_pruned_module,
 )
-from .fitting import fit_sse, fit_until, mean_sse_loss
+from .fitting import balanced_accuracy, class_weights, fit_sse, fit_until, mean_sse_loss
 from .loop import CRITERIA, SCHEDULES, PruneResult, serial_prune
 from .method import Neurons
 from .net import (
@@ -53,9 +62,13 @@ __all__ = [
     "PruneResult",
     "SigmoidMLP",
     "backprop2",
+    "balanced_accuracy",
     "bf_scores",
     "bf_scores_naive",
+    "checked_export",
+    "class_weights",
     "curve_summary",
+    "decades_above",
     "error",
     "fit_sse",
     "fit_until",
@@ -66,6 +79,7 @@ __all__ = [
     "mlp_accuracy",
     "n_below_start",
     "n_sse5",
+    "n_sse_ratio",
     "n_within",
     "neuron_ids",
     "neuron_inputs",

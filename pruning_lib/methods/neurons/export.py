@@ -17,6 +17,8 @@ import torch
 from torch import nn
 
 from ...masks import apply_masks, prunable_layers
+from ...metrics import check_sparsity
+from .counts import param_counts
 from .net import SigmoidMLP, checked_masks
 
 # the fully connected stack of each suite network whose hidden units are removed (LeNet-5: fc1's 500 units)
@@ -67,6 +69,13 @@ def to_pruned_module(net: SigmoidMLP, masks) -> SigmoidMLP:
     """A copy of `net` whose removed neurons are torch.nn.utils.prune masks (unmasked forward = masked net)."""
     names = [f"layers.{i}" for i in range(len(net.layers))]
     return remove_neurons(copy.deepcopy(net), names, checked_masks(net, masks))
+
+
+def checked_export(net: SigmoidMLP, masks, what: str = "pruned net") -> SigmoidMLP:
+    """`to_pruned_module`, then `pl.metrics.check_sparsity` against the weights the neuron masks leave."""
+    model = to_pruned_module(net, masks)
+    check_sparsity(model, param_counts(net, masks)["weights_nonzero"], what)
+    return model
 
 
 def layer_names_of(model: nn.Module) -> list[str]:

@@ -104,13 +104,16 @@ def serial_prune(
     naive: bool = False,
     chunk: int | None = None,
     steps: int | None = None,
+    until_drop: float | None = None,
     progress_bar: bool = True,
     desc: str | None = None,
 ) -> PruneResult:
     """Remove hidden neurons one at a time (no retraining), by `criterion` under `schedule`, down to none.
 
     `eval_sets` {name: (X, T)} get curves along the same order (e.g. the test set); `naive` scores brute force
-    with one forward pass per candidate; `steps` stops early (curves then have steps + 1 points).
+    with one forward pass per candidate; `steps` stops early (curves then have steps + 1 points); `until_drop`
+    stops after the first removal whose pruning-set accuracy is more than `until_drop` below the start (enough
+    for `n_within(acc, until_drop)`).
     """
     check_choice("criterion", criterion, CRITERIA)
     check_choice("schedule", schedule, SCHEDULES)
@@ -161,6 +164,8 @@ def serial_prune(
         order.append(k)
         record()
         bar.update(1)
+        if until_drop is not None and acc_curve[-1] < acc_curve[0] - until_drop:
+            break
     bar.close()
     return PruneResult(
         order=order,
