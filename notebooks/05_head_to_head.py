@@ -324,7 +324,8 @@ def show_winners(df):
         test=df["test_acc"].map(lambda a: f"{100 * a:.2f}%"),
         interval=df["test_interval"].map(lambda i: f"[{i[0]:.2f}, {i[1]:.2f}]"),
         budget_epochs=df["epochs"], ties=df["ties_with"].map(lambda t: ", ".join(map(pl.plotting.label, t)) or "–"),
-        vs_runner_up=[f"{v} vs {pl.plotting.label(r)}" if r else "alone" for v, r in zip(df["verdict"], df["runner_up"])])
+        vs_runner_up=[f"{v} vs {pl.plotting.label(r)}" if isinstance(r, str) else "alone"
+                      for v, r in zip(df["verdict"], df["runner_up"])])
     return out[["network", "regime", "band", "winner", "test", "interval", "budget_epochs", "seeds", "ties",
                 "vs_runner_up"]]
 
@@ -361,12 +362,13 @@ graded = profile != "smoke"
 headline = []
 for r in best["all"].to_dict("records"):
     band_id = f"{r['band_pct']:g}".replace(".", "p")
-    runner = pl.plotting.label(r["runner_up"]) if r["runner_up"] else "no other method reaches it"
+    alone = not isinstance(r["runner_up"], str)  # no other method reaches the band
+    runner = "no other method reaches it" if alone else pl.plotting.label(r["runner_up"])
     headline.append(pl.report.headline(
         f"{NETS[r['network']]}, {r['regime']} budget: best at ≤ {r['band_pct']:g}% of the weights",
-        f"{pl.plotting.label(r['method'])}, {100 * r['test_acc']:.2f}% ({r['epochs']:g} epochs)",
+        f"{pl.plotting.label(r['method'])} ({r['epochs']:g} epochs): {100 * r['test_acc']:.2f}",
         id=f"{r['network']}_{r['regime']}_best_le_{band_id}pct", unit="%",
-        interval=[100 * v for v in r["test_interval"]], verdict=r["verdict"] or "better", versus=runner,
+        interval=r["test_interval"], verdict="better" if alone else r["verdict"], versus=runner,
         source=f"this notebook: validation frontier, {r['seeds']} seed(s)"))
 for net in NETS:
     han_pts = points[(points["network"] == net) & (points["method"] == "han_rebuilt")]

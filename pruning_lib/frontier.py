@@ -44,7 +44,12 @@ def read_at(frontier: pd.DataFrame, band_pct: float) -> dict:
         lo, hi = frontier.iloc[i - 1], frontier.iloc[i]
         w = (math.log2(target) - math.log2(c[i - 1])) / (math.log2(c[i]) - math.log2(c[i - 1]))
     mix = {k: (1 - w) * lo[k] + w * hi[k] for k in ("val_acc", "test_acc")}
-    return {"reached": True, "sparsest_pct": sparsest, **mix, "epochs": float(max(lo["epochs"], hi["epochs"]))}
+    return {
+        "reached": True,
+        "sparsest_pct": sparsest,
+        **mix,
+        "epochs": float(max(lo["epochs"], hi["epochs"])),
+    }
 
 
 def band_table(points: pd.DataFrame, bands, n_test: int, by=("network", "regime", "method")) -> pd.DataFrame:
@@ -80,7 +85,9 @@ def rank(table: pd.DataFrame, families=None) -> pd.DataFrame:
         winner = g.iloc[0]
         for place, row in g.iterrows():
             verdict = "—" if place == 0 else stats.compare(winner["test_interval"], row["test_interval"])
-            out.append({**row.to_dict(), "place": place + 1, "winner": winner["method"], "winner_vs": verdict})
+            out.append(
+                {**row.to_dict(), "place": place + 1, "winner": winner["method"], "winner_vs": verdict}
+            )
     return pd.DataFrame(out, columns=[*table.columns, "place", "winner", "winner_vs"])
 
 

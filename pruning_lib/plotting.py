@@ -22,8 +22,8 @@ METHOD_COLORS = {
     "relief": _PALETTE[1],
     "neurons": _PALETTE[5],
     "neurons_ft": _PALETTE[5],
-    "gradual": _PALETTE[6],
-    "han_rebuilt": _PALETTE[8],
+    "gradual": "#17a2b8",
+    "han_rebuilt": "#8b6508",
     # the neuron-pruning paper's own colours: blue brute force, green 1st order, red 2nd order
     "bf": "#1f4fd8",
     "taylor1": "#2a9d3a",

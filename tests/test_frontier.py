@@ -31,7 +31,9 @@ def test_read_at_interpolates_in_log_compression():
     assert exact["test_acc"] == pytest.approx(0.89)
     miss = frontier.read_at(frontier.pareto(df), 1.0)  # 100x: beyond the sparsest point
     assert not miss["reached"] and miss["sparsest_pct"] == pytest.approx(100 / 16)
-    assert math.isclose(frontier.read_at(frontier.pareto(df), 50)["test_acc"], 0.95)  # denser than all: first point
+    assert math.isclose(
+        frontier.read_at(frontier.pareto(df), 50)["test_acc"], 0.95
+    )  # denser than all: first point
 
 
 def test_rank_declares_ties_inside_the_intervals():

@@ -59,7 +59,10 @@ def tradeoff_figure(points, net: str, title: str, n_seeds: int, profile: str, sh
     fig, axes = plt.subplots(2, 2, figsize=(13, 9.5), sharex=True)
     df = points[points["network"] == net]
     dense_acc = df[df["method"] == "dense"]["test_acc"].mean()
-    titles = {"short": f"short budget: every point ≤ {short_epochs:g} epochs", "own": "each method's own budget"}
+    titles = {
+        "short": f"short budget: every point ≤ {short_epochs:g} epochs",
+        "own": "each method's own budget",
+    }
     for row, regime in enumerate(("short", "own")):
         sub = df[df["regime"] == regime]
         for ax in axes[row]:
