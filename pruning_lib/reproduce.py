@@ -14,6 +14,7 @@ import argparse
 import ast
 import difflib
 import os
+import re
 import subprocess
 import sys
 import time
@@ -92,6 +93,29 @@ def tag_injected_cell(path: Path) -> None:
     nbformat.write(nb, path)
 
 
+PROGRESS_BAR = re.compile(r"\d+%\|.*\|.*\[.*\]")  # a tqdm bar: "desc:  40%|####  | 4/10 [00:01<00:02, ...]"
+CURSOR = re.compile(r"(\x1b\[[0-9;]*[A-Za-z])+\s*")  # a line of cursor moves only (tqdm's nested bars)
+
+
+def strip_progress_bars(path: Path) -> None:
+    """Drop tqdm progress-bar lines from the notebook's stderr outputs (live progress, clutter once committed)."""
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        kept = []
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "stream" and out.get("name") == "stderr":
+                lines = re.split(r"(?<=\n)|\r", out["text"])
+                out["text"] = "".join(
+                    line for line in lines if not PROGRESS_BAR.search(line) and not CURSOR.fullmatch(line)
+                )
+                if not out["text"].strip():
+                    continue
+            kept.append(out)
+        if "outputs" in cell:
+            cell["outputs"] = kept
+    nbformat.write(nb, path)
+
+
 def write_twin(nb: Path) -> Path:
     """Rewrite the notebook's py:percent twin (`<name>.py`, kept in sync for readable diffs) with jupytext."""
     subprocess.run([sys.executable, "-m", "jupytext", "--quiet", "--to", "py:percent", str(nb)], check=True)
@@ -119,6 +143,7 @@ def run_notebook(nb: Path, profile: str, params: dict | None = None) -> float:
             request_save_on_cell_execute=True,
         )
         tag_injected_cell(tmp)
+        strip_progress_bars(tmp)
         os.replace(tmp, final)
         if final == nb:
             write_twin(nb)

@@ -107,3 +107,20 @@ def test_injected_cell_is_tagged_for_nbval(tmp_path):
     cells = nbformat.read(path, as_version=4).cells
     assert cells[0].metadata.tags == ["parameters"]
     assert cells[1].metadata.tags == ["injected-parameters", "nbval-skip"]
+
+
+def test_progress_bars_are_stripped_and_other_output_kept(tmp_path):
+    bar = "\rtrain:  40%|####      | 4/10 [00:01<00:02,  3.1it/s, loss=0.2]\rtrain: 100%|##########| 10/10 [00:03<00:00]\n"
+    cell = nbformat.v4.new_code_cell("fit()")
+    cell.outputs = [
+        nbformat.v4.new_output("stream", name="stderr", text=bar),
+        nbformat.v4.new_output("stream", name="stderr", text=bar + "\x1b[A\n" + "UserWarning: keep me\n"),
+        nbformat.v4.new_output("stream", name="stdout", text="accuracy 98.5% |x| [1]\n"),
+    ]
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [cell]
+    path = tmp_path / "n.ipynb"
+    nbformat.write(nb, path)
+    reproduce.strip_progress_bars(path)
+    outs = nbformat.read(path, as_version=4).cells[0].outputs
+    assert [o["text"] for o in outs] == ["UserWarning: keep me\n", "accuracy 98.5% |x| [1]\n"]
