@@ -214,6 +214,15 @@ def _layer_pcts(model: nn.Module) -> dict[str, float]:
 # --- the magnitude baseline at the same kept count ----------------------------------------------------
 
 
+def adam_finetune(
+    model: nn.Module, train, *, epochs: float, lr: float = 1e-3, seed: int = 0, desc: str = "fine-tune"
+):
+    """Fine-tune a masked model in place with the magnitude baseline's recipe: Adam, batch 128, constant lr, no decay."""
+    fit(model, train, epochs=epochs, batch_size=128, opt="adam", lr=lr, weight_decay=0.0, schedule="constant",
+        seed=seed, progress_bar=False, desc=desc)  # fmt: skip
+    return model
+
+
 def magnitude_at(
     dense: nn.Module, kept: int, train, test, *, epochs: float = 1, lr: float = 1e-3, seed: int = 0
 ):
@@ -223,18 +232,7 @@ def magnitude_at(
     """
     model = apply_masks(clone(dense), global_magnitude_masks(dense, int(kept)))
     row = {"kept": int(kept), "acc_pruned": evaluate(model, *test)["acc"]}
-    fit(
-        model,
-        train,
-        epochs=epochs,
-        batch_size=128,
-        opt="adam",
-        lr=lr,
-        weight_decay=0.0,
-        schedule="constant",
-        seed=seed,
-        progress_bar=False,
-    )
+    adam_finetune(model, train, epochs=epochs, lr=lr, seed=seed)
     row["acc_finetuned"] = evaluate(model, *test)["acc"]
     return model, row
 

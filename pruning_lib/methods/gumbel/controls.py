@@ -18,10 +18,9 @@ from ... import cache
 from ...masks import apply_masks, clone, export_state, get_masks, kept_weights, load_state
 from ...metrics import check_sparsity
 from ...models import build_model
-from ...train import fit
 from ..base import network_of
 from ..gradual import Gradual, gradual_prune
-from ..magnitude import global_magnitude_masks
+from ..magnitude import adam_finetune, global_magnitude_masks
 
 CONTROLS_VERSION = 1  # bump when a change here alters cached baselines or controls
 
@@ -46,8 +45,7 @@ def magnitude_run(dense: nn.Module, kept: int, train, *, epochs: float, seed: in
     def compute() -> dict:
         t0 = time.perf_counter()
         model = apply_masks(clone(dense), global_magnitude_masks(dense, kept))
-        fit(model, train, epochs=epochs, batch_size=128, opt="adam", lr=lr, weight_decay=0.0, schedule="constant",
-            seed=seed, progress_bar=False, desc=f"magnitude {kept}")  # fmt: skip
+        adam_finetune(model, train, epochs=epochs, lr=lr, seed=seed, desc=f"magnitude {kept}")
         check_sparsity(model, kept, f"magnitude {kept} after fine-tuning")
         return {"state": export_state(model), "seconds": time.perf_counter() - t0}
 
