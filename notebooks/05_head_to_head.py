@@ -98,19 +98,19 @@ PROFILES = {
         plan={
             "lenet300": plan(
                 short={"magnitude_global": dict(values=P2), "random": dict(values=P2),
-                       "han": dict(values=P2, budget=2 / 9), "gradual": dict(values=[4, 16, 64, 256, 512], budget=2),
+                       "han": dict(values=P2, budget=2 / 9), "gradual": dict(values=[4, 16, 64, 256], budget=2),
                        "thresholds": dict(values=[1.0, 3.0], budget=(1.5, 0.5)),
                        "relief": dict(values=range(1, 21), budget=0.1),
                        "neurons": dict(values=[0.25, 0.5, 0.75, 0.9, 0.95], n_score=2000),
                        "neurons_ft": dict(values=[0.25, 0.5, 0.75, 0.9, 0.95], budget=1, n_score=2000),
                        "gumbel": dict(values=[1.0, 10.0, 100.0], budget=2)},
                 own={"magnitude_global": dict(values=P2), "random": dict(values=P2),
-                     "han": dict(values=P2, budget=1), "gradual": dict(values=[4, 16, 64, 256, 512], budget=5),
+                     "han": dict(values=P2, budget=1), "gradual": dict(values=[4, 16, 64, 256], budget=5),
                      "thresholds": dict(values=[1.0, 3.0], budget=(6, 2)),
                      "relief": dict(values=range(1, 21), budget=1),
                      "neurons": dict(values=[0.25, 0.5, 0.75, 0.9, 0.95], n_score=2000),
                      "neurons_ft": dict(values=[0.25, 0.5, 0.75, 0.9, 0.95], budget=1, n_score=2000),
-                     "gumbel": dict(values=[1.0, 10.0, 100.0], budget=10)}),
+                     "gumbel": dict(values=[3.0, 30.0, 100.0], budget=10)}),  # 01's λ: seed 0 is cached
             "lenet5": plan(
                 short={"magnitude_global": dict(values=P2), "random": dict(values=P2),
                        "han": dict(values=P2, budget=1 / 9), "gradual": dict(values=[8, 64, 256], budget=1),
@@ -172,12 +172,20 @@ print("seeds:", SEEDS, "| data:", splits.sizes(), "| methods:", ", ".join(pl.met
 # are special: the **Gumbel gates** train a network from scratch, because the method learns weights and topology
 # together (seed 2050 + seed, the authors' convention), and **neuron removal** deletes whole hidden units
 # (LeNet-300-100: all 400; LeNet-5: the 500 units of fc1, the convolutions untouched), so its compression is
-# bounded by the share of weights those units hold. **Han et al. (rebuilt)** is the one shared run of notebooks 00
+# bounded by the share of weights those units hold. A method whose schedule is the same in both regimes (the
+# one-shot baselines, which never retrain, and neuron removal) runs once, and its points count in both.
+# **Han et al. (rebuilt)** is the one shared run of notebooks 00
 # and 02 (`pl.methods.han.rebuilt`): a single point at Han's published 8%, in the "own" regime.
 
 # %% tags=[]
 FAMILY = {name: m.family for name, m in pl.methods.registry.METHODS.items()} | {"dense": "dense",
                                                                                 "han_rebuilt": "unstructured"}
+
+
+def same_in_both(net):
+    """The methods whose plan is the same in both regimes (they run once, and their points count in both)."""
+    short, own = S["plan"][net]["short"], S["plan"][net]["own"]
+    return sorted(m for m in own if short.get(m) == own[m])
 
 
 def operating_points(net, s):
@@ -186,7 +194,9 @@ def operating_points(net, s):
     run.cache_hits[f"dense_{net}_{s}"] = info["cache_hit"]
     out = [("dense", pl.compare.dense_point(dense, info))]
     for regime in REGIMES:
-        out += [(regime, p) for p in pl.compare.operating_points(dense, splits, S["plan"][net][regime], seed=s)]
+        wanted = {m: spec for m, spec in S["plan"][net][regime].items()
+                  if regime == "short" or m not in same_in_both(net)}
+        out += [(regime, p) for p in pl.compare.operating_points(dense, splits, wanted, seed=s)]
     han, _, han_summary = pl.methods.han.rebuilt(net, profile, s, run.device)
     out.append(("own", pl.methods.base.Point("han_rebuilt", "-", 1.0, han, float(han_summary["epochs"]),
                                              han_summary["seconds"], han_summary["cache_hit"])))
@@ -203,12 +213,16 @@ for net in NETS:
             for regime, p in pts:
                 kept = pl.metrics.check_sparsity(p.model, pl.metrics.sparsity(p.model)["weights_unmasked"],
                                                  f"{p.method} {p.value:g} ({net}, seed {s})")
-                rows.append({**pl.compare.measure(p, net, s, splits), "regime": regime, "family": FAMILY[p.method],
-                             "weights_unmasked": kept["weights_unmasked"]})
-                if s == seed:
-                    models[net, regime, p.method, p.value] = p.model
+                row = {**pl.compare.measure(p, net, s, splits), "family": FAMILY[p.method],
+                       "weights_unmasked": kept["weights_unmasked"]}
+                both = regime == "short" and p.method in same_in_both(net)
+                for r in ("short", "own") if both else (regime,):
+                    rows.append({**row, "regime": r})
+                    if s == seed:
+                        models[net, r, p.method, p.value] = p.model
         print(f"{NETS[net]} seed {s}: {len(pts)} points in {run.timings[f'points_{net}_{s}']:.0f} s "
-              f"({sum(p.cache_hit for _, p in pts)} from the cache)")
+              f"({sum(p.cache_hit for _, p in pts)} from the cache; run once for both regimes: "
+              f"{', '.join(same_in_both(net))})")
 points = pd.DataFrame(rows)
 over = points[(points["regime"] == "short") & (points["epochs"] > points["network"].map(S["short_epochs"]) + 1e-9)]
 assert over.empty, f"points over the short budget: {over[['network', 'method', 'value', 'epochs']]}"

@@ -17,6 +17,33 @@ def test_parameter_counts():
     assert (c["params"], c["weights"]) == (182, 160)
 
 
+def test_lenet5_fast_forward_is_conv_relu_pool():
+    """The channels-last, pool-before-ReLU forward equals the textbook one, in values and in gradients."""
+    torch.manual_seed(0)
+    x, y = torch.randn(8, 1, 28, 28), torch.randint(0, 10, (8,))
+    ref = LeNet5().to(memory_format=torch.contiguous_format)
+    F = torch.nn.functional
+
+    def textbook(m, x):
+        h = F.max_pool2d(F.relu(m.conv1(x)), 2)
+        h = F.max_pool2d(F.relu(m.conv2(h)), 2).flatten(1)
+        return m.fc2(F.relu(m.fc1(h)))
+
+    net = LeNet5()
+    net.load_state_dict(ref.state_dict())
+    out, expected = net(x), textbook(ref, x)
+    torch.testing.assert_close(out, expected, rtol=1e-5, atol=1e-5)
+    F.cross_entropy(out, y).backward()
+    F.cross_entropy(expected, y).backward()
+    for (name, p), q in zip(net.named_parameters(), ref.parameters()):
+        torch.testing.assert_close(p.grad, q.grad, rtol=1e-4, atol=1e-6, msg=name)
+    assert net.conv2.weight.is_contiguous(memory_format=torch.channels_last)
+    torch.nn.utils.prune.l1_unstructured(
+        ref.conv2, "weight", 0.5
+    )  # the contiguous copy works with torch's prune
+    assert int(ref.conv2.weight_mask.sum()) == ref.conv2.weight.numel() // 2
+
+
 def test_model_shapes_and_errors():
     x = torch.zeros(3, 1, 28, 28)
     assert LeNet300100()(x).shape == (3, 10)

@@ -132,9 +132,8 @@ def _iteration(
         **fit_kw,
         schedule="multistep",
         seed=seed * 1000 + t,
-        val=val,
         progress_bar=False,
-    )
+    )  # validation is measured once, below, after the retraining
     refresh(net)
     row["retrain_seconds"] = time.perf_counter() - t1
     row["epoch_seconds"] = float(hist["seconds"].iloc[0] / hist["epoch"].iloc[0])
