@@ -35,7 +35,7 @@ unit: setup data  ## fast unit tests of pruning_lib
 	$(PY) -m pytest tests
 
 nbval: setup data  ## execute every notebook in the smoke profile under nbval (writes only under build/)
-	PRUNING_PROFILE=smoke $(PY) -m pytest --nbval-lax --nbval-current-env --nbval-cell-timeout=600 \
+	PRUNING_PROFILE=smoke PRUNING_SOLUTIONS=1 $(PY) -m pytest --nbval-lax --nbval-current-env --nbval-cell-timeout=600 \
 		-p no:cacheprovider notebooks/
 
 lint: setup pairs  ## ruff on the library, the tests and the notebooks; notebooks in sync with their .py twins

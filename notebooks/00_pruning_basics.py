@@ -29,6 +29,7 @@ profile = os.environ.get("PRUNING_PROFILE", "quick")  # smoke | quick | paper
 seed = 0
 device = "auto"  # auto | cpu | cuda | mps
 oneshot_drop_pp = 1.0  # one-shot pruning "survives" a compression while validation accuracy is within this of dense
+solutions = os.environ.get("PRUNING_SOLUTIONS") == "1"  # True: fill every exercise with its reference answer
 
 # %% tags=["injected-parameters", "nbval-skip"]
 # Parameters
@@ -49,7 +50,9 @@ PROFILES = {  # every schedule of this notebook; the dense model's and Han's sch
     "paper": dict(compressions=[2, 4, 8, 16, 32, 64], han=pl.methods.han.schedule("lenet300", "paper")),
 }
 pl.checks.check_range("oneshot_drop_pp", oneshot_drop_pp, 0.0, 100.0)
-run = pl.setup_run("basics", profile, PROFILES, seed=seed, device=device, params={"oneshot_drop_pp": oneshot_drop_pp})
+pl.checks.check_bool("solutions", solutions)
+run = pl.setup_run("basics", profile, PROFILES, seed=seed, device=device,
+                   params={"oneshot_drop_pp": oneshot_drop_pp, "solutions": solutions})
 S = run.settings
 pd.set_option("display.precision", 4)
 S
@@ -122,6 +125,26 @@ print(f"dense LeNet-300-100: test accuracy {dense_info['test_acc']:.2%}, validat
 # * **random**: the same fraction of every layer, chosen uniformly at random (the floor any method must beat).
 #
 # We sweep the compression ratio from 2× to 64× (weights only) and measure validation and test accuracy.
+
+# %% [markdown] tags=[]
+# ### Exercise 1 · Layerwise magnitude masks (coding, about 10 minutes)
+#
+# Write `layerwise_masks(model, fraction)`: for every `nn.Linear` of `model`, a bool mask of the weight's shape
+# that drops the `fraction` of its weights with the smallest |w| and keeps the rest. The check below compares
+# your masks with PyTorch's own `torch.nn.utils.prune.l1_unstructured` on a fresh LeNet-300-100, at two
+# fractions. Hint: `torch.topk(..., largest=False)` finds the smallest values of a flattened tensor.
+
+# %% tags=[]
+def layerwise_masks(model, fraction):
+    """{layer name: bool mask}: in every nn.Linear, drop the `fraction` of weights with the smallest |w|."""
+    raise NotImplementedError  # your code here
+
+
+if solutions:
+    layerwise_masks = pl.exercises.solution("basics", "layerwise_masks")
+
+# %% tags=["exercise"]
+pl.exercises.basics.check_layerwise_masks(layerwise_masks)
 
 # %% tags=[]
 with run.timed("oneshot"):

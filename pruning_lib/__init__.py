@@ -13,6 +13,7 @@ _MODULES = {
     "compare",
     "data",
     "dense",
+    "exercises",
     "files",
     "frontier",
     "inference",
@@ -27,6 +28,7 @@ _MODULES = {
     "report",
     "run",
     "stats",
+    "timings",
     "train",
 }
 _ALIASES = {"magnitude": "methods.magnitude"}

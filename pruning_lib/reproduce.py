@@ -24,8 +24,9 @@ import nbformat
 
 from .checks import PROFILES, check_choice
 from .files import temp_path
-from .paths import ROOT, build_dir, relpath
+from .paths import ROOT, build_dir, cache_dir, relpath
 from .report import update_readme
+from .timings import record
 
 NOTEBOOKS = ROOT / "notebooks"
 
@@ -174,12 +175,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
     failed, times = [], {}
+    cold = not cache_dir().is_dir() or not any(cache_dir().iterdir())  # empty cache when this run began
     try:
         for nb in chosen:
             print(f"==> {nb.name} (profile {args.profile})", flush=True)
             try:
                 times[nb.name] = run_notebook(nb, args.profile, params)
                 print(f"    done in {times[nb.name]:.0f} s", flush=True)
+                if not params:  # the notebooks' own settings: what a reader's run costs
+                    record(nb.stem, args.profile, times[nb.name], cold)
             except KeyboardInterrupt:
                 raise
             except Exception as e:  # keep going; report every failure at the end
