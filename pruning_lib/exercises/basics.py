@@ -7,7 +7,7 @@ from torch import nn
 from torch.nn.utils import prune
 
 from ..models import LeNet300100
-from . import expect, expect_shape, exercise
+from . import exercise, expect, expect_shape
 
 
 def reference_layerwise_masks(model: nn.Module, fraction: float) -> dict[str, torch.Tensor]:
