@@ -31,7 +31,7 @@ def test_not_attempted_right_and_wrong(capsys):
     assert "not attempted" in capsys.readouterr().out
     assert check_square(lambda x: x**2) is True
     with pytest.raises(ExerciseError, match=r"f\(x\): expected 4, got 6 at index \(2,\)"):
-        check_square(lambda x: x * 3)
+        check_square(lambda x: x**2 + 2 * (x == 2))
     with pytest.raises(ExerciseError, match=r"shape \(3,\), got \(2,\)"):
         check_square(lambda x: x[:2] ** 2)
     with pytest.raises(ExerciseError, match="torch.Tensor"):
