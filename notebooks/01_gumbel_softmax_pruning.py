@@ -12,17 +12,29 @@
 # the surviving graph is interpretable: one can read off which input features matter and along which
 # pathways information flows.
 #
-# **Run it** with `make reproduce NOTEBOOK=01` (profile `quick`, minutes on a laptop CPU) or from Jupyter.
-# The `profile` parameter picks the schedule: `smoke` proves the code runs (CI, seconds, numbers meaningless),
-# `quick` is the default, `paper` runs the longest schedule (a GPU helps).
+# **What you will learn**
 #
-# What you will see: (1) the method: Gumbel-max sampling, the straight-through gradient and what the
-# temperature does, on a picture of sampled masks; (2) experiment A, the authors' toy task, where the learned
-# graph splits into the two independent sub-problems; (3) experiment B, LeNet-300-100 on MNIST, a sweep of
-# the sparsity weight λ down to ≤ 0.15% of the weights, the headline run over several seeds against one-shot
-# and gradual magnitude pruning at the same sizes and the same training budget, what the surviving pixels and
-# pathways look like, and whether those pixels beat simple choices of as many pixels; (4) the
-# paper-versus-reproduction table, where every comparison carries a 95% interval and a verdict.
+# * how the Gumbel-max trick draws an exact 0/1 mask, and how the straight-through estimator still sends a
+#   gradient to the gate's logits (you will write both by hand and compare them with the library);
+# * what the temperature τ does, and what it does not do, to a sampled mask;
+# * how one penalty, the density D̂ of a sampled mask, trades accuracy for size, and how to sweep its weight λ
+#   down to 0.15% of the weights of LeNet-300-100;
+# * how to test a pruning claim fairly: baselines at the same size and training budget, several seeds, 95%
+#   intervals, and controls for "the network picked the important pixels";
+# * how to read the surviving graph: the pixels, and the strongest pixel-to-digit paths.
+#
+# **Run it** with `make reproduce NOTEBOOK=01` or from Jupyter. The `profile` parameter picks the schedule:
+# `smoke` (tiny data subsets and a few hundred steps: it proves the code runs in seconds, its numbers mean
+# nothing), `quick` (the default: full MNIST with shortened schedules, minutes on a laptop CPU) and `paper`
+# (the longest schedule; a GPU helps). Reading and run times are printed just below the profile table.
+#
+# The notebook has four parts: (1) the method: Gumbel-max sampling, the straight-through gradient and what the
+# temperature does, with four exercises; (2) experiment A, the authors' toy task, where the learned graph
+# splits into the two independent sub-problems; (3) experiment B, LeNet-300-100 on MNIST, a sweep of the
+# sparsity weight λ down to ≤ 0.15% of the weights, the headline run over several seeds against one-shot and
+# gradual magnitude pruning at the same sizes and the same training budget, what the surviving pixels and
+# pathways look like, and whether those pixels beat simple choices of as many pixels; (4) the paper next to our
+# run, where every comparison carries a 95% interval and a verdict.
 
 # %% tags=["parameters"]
 import os
@@ -34,7 +46,8 @@ tau = 3.0  # temperature of the forward mask's straight-through gradient (author
 tau_density = 1.0  # temperature of the independent density sample D_hat (authors: 1, PyTorch's default)
 lr = 0.01  # Adam learning rate for weights, biases and gate logits together (authors' code: 0.01)
 toy_lambda = 0.01  # sparsity weight of the toy task (authors' tutorial)
-strict_targets = False  # True: the last cell raises when a graded target is missed (make reproduce then fails)
+strict_targets = False  # True: the last cell raises when a target we set is missed (make reproduce then fails)
+solutions = os.environ.get("PRUNING_SOLUTIONS") == "1"  # True: fill every exercise with its reference answer
 
 # %% tags=["injected-parameters", "nbval-skip"]
 # Parameters
@@ -64,17 +77,23 @@ PROFILES = {  # every schedule of this notebook; the dense reference's own sched
     "paper": dict(toy_steps=7500, toy_seeds=[0, 1, 2, 3, 4], mnist_epochs=30,
                   lambdas=[0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0, 300.0], max_extra=3, seeds=3, sample_repeats=10),
 }
+
+# %% tags=[]
+pl.timings.about("01_gumbel_softmax_pruning")
+
+# %% tags=[]
 for name, value in [("tau", tau), ("tau_density", tau_density)]:
     pl.checks.check_range(name, value, 0.01, 100.0)
 pl.checks.check_range("lr", lr, 1e-6, 1.0)
 pl.checks.check_range("toy_lambda", toy_lambda, 0.0, 100.0)
 pl.checks.check_bool("strict_targets", strict_targets)
+pl.checks.check_bool("solutions", solutions)
 run = pl.setup_run("gumbel", profile, PROFILES, seed=seed, device=device,
                    params=dict(tau=tau, tau_density=tau_density, lr=lr, toy_lambda=toy_lambda,
-                               strict_targets=strict_targets))
+                               strict_targets=strict_targets, solutions=solutions))
 S = run.settings
 method_seed = 2050 + seed
-graded = profile != "smoke"
+targets_apply = profile != "smoke"  # the smoke profile's numbers mean nothing: no target is judged there
 BUDGET_KEPT = 399  # 0.15% of LeNet-300-100's 266,200 weights, rounded down
 pd.set_option("display.precision", 4)
 S
@@ -90,36 +109,54 @@ S
 # noises G0, G1 and keep the connection if θ0 + G0 ≥ θ1 + G1. This picks "keep" with probability exactly
 # softmax(θ)_0 = σ(θ0 − θ1), so the mask is a genuine random 0/1 sample.
 #
+# ### Exercise 1 · The Gumbel-max hard sample by hand (coding, about 5 minutes)
+#
+# Write `gumbel_max_keep(theta, gumbels)`: `theta` holds the logits of n gates as a (2, n) tensor (row 0 keep,
+# row 1 drop), `gumbels` two Gumbel(0, 1) noises per gate in the same layout. Return a 0/1 float tensor of
+# shape (n,): 1 where "keep" wins the race. The check compares your mask with the library's sampler
+# (`GumbelGate.sample`) fed the same noise, on 400 gates, 8 of them exact ties. Hint: the paper's rule is an
+# argmax over θ + G, and a tie keeps.
+
+# %% tags=[]
+def gumbel_max_keep(theta, gumbels):
+    """1 where channel 0 (keep) wins the Gumbel-max race θ0 + G0 ≥ θ1 + G1 (a tie keeps), else 0."""
+    raise NotImplementedError  # your code here
+
+
+if solutions:
+    gumbel_max_keep = pl.exercises.solution("gumbel", "gumbel_max_keep")
+
+# %% tags=["exercise"]
+pl.exercises.gumbel.check_gumbel_max_keep(gumbel_max_keep)
+
+# %% [markdown] tags=[]
 # ### The straight-through gradient and the temperature τ
 #
 # The argmax has no useful gradient. The **Gumbel-softmax** relaxation replaces it by
 # y = softmax((θ + G)/τ), a smooth point on the simplex; the *straight-through* ("hard") version uses the exact
 # 0/1 sample in the forward pass and the gradient of y in the backward pass
-# (`F.gumbel_softmax(θ, τ, hard=True)`). So **τ changes only the gradient, never the sampled mask**: small τ
-# makes the soft sample nearly binary and its gradient large but concentrated near the decision boundary;
-# large τ spreads a small gradient over many gates. The authors use τ = 3 for the mask, fixed, with no
-# annealing.
+# (`F.gumbel_softmax(θ, τ, hard=True)`). The temperature τ sits inside the softmax. The authors use τ = 3 for
+# the mask, fixed, with no annealing.
 #
-# ### One number per gate
+# ### Exercise 2 · What τ does to the keep-probability (predict, then measure, about 3 minutes)
 #
-# With two channels everything depends on Δ = θ0 − θ1 and on L = G0 − G1, which is a standard **logistic**
-# variable (L = log u − log(1 − u) for one uniform u). The hard sample is 1[Δ + L ≥ 0] and channel 0 of the
-# soft sample is σ((Δ + L)/τ): the same distribution and the same straight-through gradient as
-# `F.gumbel_softmax`, with one random number per weight instead of two and no softmax over a size-2 axis.
-# `pruning_lib.methods.gumbel` implements it this way (it is several times faster) and its tests check that it
-# reproduces `F.gumbel_softmax` sample for sample and gradient for gradient.
-#
-# ### The loss and the extraction
-#
-# The density penalty is D̂ = (1/N) Σ m′_ij over all N gated weights, where m′ is an *independent* hard sample
-# at τ = 1 (not the forward mask), again with its straight-through gradient. The loss is
-# task loss + λ·D̂, and one Adam optimiser updates weights, biases and gate logits together from a random
-# start: no pre-training, no separate pruning phase. At the end the mask is the argmax M* = 1[θ0 ≥ θ1] (a tie
-# keeps) and the network W ⊙ M* is used **without any retraining**.
-#
-# The picture: 8 × 24 gates whose keep-probability grows from left to right, one draw of the noise L. The soft
-# samples change with τ, the hard sample does not; over many draws each gate is kept with probability σ(Δ)
-# whatever τ is, while the straight-through slope σ'(z/τ)/τ is what τ controls.
+# A gate with keep-probability σ(θ0 − θ1) = 0.8 is sampled 20,000 times with the straight-through hard sample,
+# at τ = 0.3, 3 and 10. Does the fraction of draws that keep it rise, fall, or stay unchanged as τ grows? Set
+# `tau_prediction` to `"rises"`, `"falls"` or `"unchanged"`, then run the check: it measures the three
+# fractions and explains the answer. Hint: look at which quantity the forward pass returns.
+
+# %% tags=[]
+tau_prediction = None  # "rises" | "falls" | "unchanged"
+if solutions:
+    tau_prediction = pl.exercises.solution("gumbel", "tau_prediction")
+
+# %% tags=["exercise"]
+pl.exercises.gumbel.check_tau_prediction(tau_prediction)
+
+# %% [markdown] tags=[]
+# The picture: 8 × 24 gates whose keep-probability grows from left to right, one draw of the noise. The soft
+# samples change with τ, the hard sample does not; over many draws each gate is kept with probability σ(θ0 − θ1)
+# whatever τ is, while the slope of the straight-through gradient is what τ controls.
 
 # %% tags=[]
 # 8 x 24 gates, one draw of the noise L: soft samples per τ, the hard sample, P(keep) and the slope against τ
@@ -128,8 +165,20 @@ run.save_figure(fig, "lecture_masks_vs_temperature")
 plt.show()
 
 # %% [markdown] tags=[]
-# The same check the unit tests make, in two lines: with the noise `F.gumbel_softmax` would draw, the binary
-# form gives the identical mask and the identical gradient on the logits.
+# So **τ changes only the gradient, never the sampled mask**: small τ makes the soft sample nearly binary and
+# its gradient large but concentrated near the decision boundary; large τ spreads a small gradient over many
+# gates.
+#
+# ### One number per gate
+#
+# With two channels everything depends on Δ = θ0 − θ1 and on L = G0 − G1, which is a standard **logistic**
+# variable (L = log u − log(1 − u) for one uniform u). The hard sample is 1[Δ + L ≥ 0] and channel 0 of the
+# soft sample is σ((Δ + L)/τ): the same distribution and the same straight-through gradient as
+# `F.gumbel_softmax`, with one random number per weight instead of two and no softmax over a size-2 axis.
+# `pruning_lib.methods.gumbel` implements it this way (it is several times faster) and its tests check that it
+# reproduces `F.gumbel_softmax` sample for sample and gradient for gradient. The same check in a few lines:
+# with the noise `F.gumbel_softmax` would draw, the binary form gives the identical mask and the identical
+# gradient on the logits.
 
 # %% tags=[]
 # NBVAL_CHECK_OUTPUT
@@ -139,12 +188,63 @@ torch.manual_seed(11)
 gumbels = -torch.empty_like(logits).exponential_().log()  # what F.gumbel_softmax draws internally
 torch.manual_seed(11)
 reference = F.gumbel_softmax(logits, tau=3.0, hard=True)[..., 0]
-ours = gate.sample(3.0, noise=gumbels[..., 0] - gumbels[..., 1])
+binary_form = gate.sample(3.0, noise=gumbels[..., 0] - gumbels[..., 1])
 upstream = torch.randn(30, 20)
 (reference * upstream).sum().backward()
-(ours * upstream).sum().backward()
-print("identical masks:", torch.equal(ours.detach(), reference.detach()))
+(binary_form * upstream).sum().backward()
+print("identical masks:", torch.equal(binary_form.detach(), reference.detach()))
 print("gradients agree (|diff| < 1e-6):", bool((gate.theta.grad.movedim(0, -1) - logits.grad).abs().max() < 1e-6))
+
+# %% [markdown] tags=[]
+# ### Exercise 3 · The straight-through gradient by hand (formula against autograd, about 10 minutes)
+#
+# The forward pass returns the hard sample m = 1[Δ + L ≥ 0]; the backward pass pretends it returned the soft
+# sample s = σ((Δ + L)/τ). Write `straight_through_grad(delta, noise, tau, upstream)`: the gradient of
+# Σ upstream · m with respect to Δ, as a tensor of Δ's shape, from the formula (no autograd). The check runs
+# autograd through the library's sampler on a 4 × 6 tensor at τ = 0.5 and τ = 3 and compares. Hint: the
+# chain rule through z ↦ σ(z/τ), and σ'(x) = σ(x)(1 − σ(x)).
+
+# %% tags=[]
+def straight_through_grad(delta, noise, tau, upstream):
+    """d/dΔ of Σ upstream · m, for the hard sample m = 1[Δ + L ≥ 0] with the straight-through gradient at τ."""
+    raise NotImplementedError  # your code here
+
+
+if solutions:
+    straight_through_grad = pl.exercises.solution("gumbel", "straight_through_grad")
+
+# %% tags=["exercise"]
+pl.exercises.gumbel.check_straight_through_grad(straight_through_grad)
+
+# %% [markdown] tags=[]
+# ### The loss and the extraction
+#
+# The density penalty is D̂ = (1/N) Σ m′_ij over all N gated weights, where m′ is an *independent* hard sample
+# at τ = 1 (not the forward mask), again with its straight-through gradient. The loss is
+# task loss + λ·D̂, and one Adam optimiser updates weights, biases and gate logits together from a random
+# start: no pre-training, no separate pruning phase. At the end the mask is the argmax M* = 1[θ0 ≥ θ1] (a tie
+# keeps) and the network W ⊙ M* is used **without any retraining**.
+#
+# ### Exercise 4 · The density penalty D̂ by hand (coding, about 10 minutes)
+#
+# Write `density_penalty(gates, noises)`: given the gates of a network (a list of `GumbelGate`, one per layer)
+# and one logistic noise tensor L per gate, return D̂ as a 0-d tensor that carries the straight-through
+# gradient to every gate's logits. The check builds the authors' 4-10-10-2 toy network (three layers of 40,
+# 100 and 20 gates), replays the noise the library's `sampled_density` draws, and compares the value and the
+# gradient on every gate. Hint: `gate.sample(tau=1.0, noise=L)` is one layer's hard sample, `gate.numel()` its
+# number of gates; D̂ averages over all N gates, not over layers.
+
+# %% tags=[]
+def density_penalty(gates, noises):
+    """D̂: the kept fraction of one hard sample per gate at τ = 1, over all N gated weights, with its gradient."""
+    raise NotImplementedError  # your code here
+
+
+if solutions:
+    density_penalty = pl.exercises.solution("gumbel", "density_penalty")
+
+# %% tags=["exercise"]
+pl.exercises.gumbel.check_density_penalty(density_penalty)
 
 # %% [markdown] tags=[]
 # In the library a gate is a `torch.nn.utils.parametrize` parametrization of `Linear.weight`: `GumbelGate`
@@ -209,6 +309,7 @@ def toy_summary(model):
             "sign_symmetry": G.sign_symmetry(w1, G.effective_edges(masks)[0])}
 
 
+# %% tags=[]
 toy_seeds = [method_seed + s for s in S["toy_seeds"]]
 with run.timed("toy"):
     toy_model, toy_hist = toy_run(toy_seeds[0])
@@ -263,15 +364,15 @@ print("split check per seed:", seeds_split_ok)
 # retraining; sampled masks are reported next to it.
 #
 # **How the λ grid was chosen.** Because D̂ is a mean over all gated weights, the toy's λ = 0.01 does not carry
-# over. The grid was calibrated once, on the quick profile, by *density only*: a log grid whose densest run
-# keeps several percent of the weights and whose sparsest keeps fewer than 399, frozen in the profile table
-# above as {0.3, 3, 30, 100} (the refinement below adds a fifth λ; λ = 0.1, 1 and 10 of an earlier, finer grid
+# over. The grid was calibrated once, on the quick profile (full MNIST, shortened schedules), by *density
+# only*: a log grid whose densest run keeps several percent of the weights and whose sparsest keeps fewer than
+# 399, frozen in the profile table above as {0.3, 3, 30, 100} (the refinement below adds a fifth λ; λ = 0.1, 1 and 10 of an earlier, finer grid
 # were left out to save time). The density still falls, slowly, after several epochs, so the number of epochs
-# matters: the spec's cost estimate suggested 4, its calibration showed that about 8 are needed to reach 399
+# matters: our first cost estimate suggested 4, but calibration showed that about 8 are needed to reach 399
 # weights, and the quick profile uses 10.
 #
-# **Landing near the budget, choosing on validation.** A refinement rule may add runs (quick: one): if the
-# smallest λ that keeps ≤ 399 weights keeps fewer than 80% of that, it runs the λ at which log(kept), interpolated
+# **Landing near the budget, choosing on validation.** A refinement rule may add runs (one in the quick
+# profile): if the smallest λ that keeps ≤ 399 weights keeps fewer than 80% of that, it runs the λ at which log(kept), interpolated
 # linearly in log(λ) between that run and the next smaller λ, reaches 90% of 399; if no λ reaches 399, it runs
 # √10 times the largest (`G.refine_lambda`; it reads only the kept counts). The **headline run** is the one with
 # the best *validation* accuracy among the runs with ≤ 399 weights (`G.headline_lambda`); that λ is then trained
@@ -324,6 +425,7 @@ def run_lambda(lam, s=method_seed):
     return out
 
 
+# %% tags=[]
 with run.timed("mnist"):
     for lam in S["lambdas"]:
         mnist[lam] = run_lambda(lam)
@@ -361,6 +463,7 @@ def run_row(lam):
             "seconds_per_epoch": float(hist["seconds"].iloc[1:].mean())}
 
 
+# %% tags=[]
 runs = pd.DataFrame([run_row(lam) for lam in sorted(mnist)])
 assert all(abs(d - 0.5) < 0.1 for d in runs["dhat_initial"]), "initial D_hat should be about 0.5"
 # the headline: best validation accuracy among the runs within the budget (else the sparsest run)
@@ -378,7 +481,7 @@ runs[["lambda", "kept", "effective_kept", "density_weights_pct", "compression_we
 #
 # The chosen λ is trained again from further seeds (2050 + `seed` + 1, + 2, ...), with nothing else changed.
 # The test accuracy is reported as the mean over seeds with a 95% Student-t interval (3 or more seeds; the
-# spread between seeds includes the test-set noise); with 2 seeds (smoke) the interval is Wilson's over the
+# spread between seeds includes the test-set noise); with 2 seeds (the smoke profile, tiny subsets) the interval is Wilson's over the
 # pooled predictions, with one seed Wilson's over the test images (`pl.stats.accuracy_interval`). The size
 # target (≤ 399 weights) must hold for every seed, and the accuracy target is met only when the whole 95%
 # interval lies at or above it.
@@ -405,6 +508,28 @@ print(f"λ = {head_lam:g} over {len(head_seeds)} seed(s): kept {seed_table['kept
 seed_table
 
 # %% [markdown] tags=[]
+# ### Did the gates settle?
+#
+# The extracted mask M* reads only the sign of θ0 − θ1, so it is a faithful summary of training only if the gates
+# have made up their minds, with keep-probabilities σ(θ0 − θ1) near 0 or 1. Panel (a) shows the histogram of the
+# toy run's 160 keep-probabilities (its cached model keeps the gate logits). The cached MNIST runs keep only the
+# extracted mask and their training history, so panel (b) uses the history: the expected number of kept
+# weights, the sum of the 266,200 keep-probabilities, next to the number M* keeps, per epoch and seed. When
+# every gate sits near 0 or 1 the two counts coincide; a gap counts the gates that are still undecided.
+
+# %% tags=[]
+# (a) the toy's gate keep-probabilities; (b) expected against argmax kept weights per epoch, headline λ, per seed
+fig = pl.plots.gumbel.gate_settling_figure(G.gates_of(toy_model), {s: r["history"] for s, r in seed_runs.items()},
+                                           266_200, head_lam)
+run.save_figure(fig, "gate_keep_probabilities")
+plt.show()
+toy_p = torch.cat([torch.sigmoid(g.delta().detach()).flatten() for g in G.gates_of(toy_model)])
+last_rows = [r["history"].iloc[-1] for r in seed_runs.values()]
+print(f"toy: {int(((toy_p < 0.05) | (toy_p > 0.95)).sum())} of {len(toy_p)} gates within 0.05 of 0 or 1; MNIST, "
+      "last epoch, expected / argmax kept: "
+      + ", ".join(f"{266_200 * h['density_expected']:.0f} / {int(h['kept'])}" for h in last_rows))
+
+# %% [markdown] tags=[]
 # ### Baselines at the same sizes and the same training budget
 #
 # Two magnitude baselines start from the canonical dense LeNet-300-100 of this suite (`pl.dense.reference_model`,
@@ -424,21 +549,25 @@ seed_table
 
 # %% tags=[]
 budget_epochs = S["mnist_epochs"]
-with run.timed("baseline"):
+with run.timed("dense_reference"):
     dense, dense_info = pl.dense.reference_model("lenet300", profile, seed, run.device)
-    run.cache_hits["dense"] = dense_info["cache_hit"]
-    dense_epochs = pl.dense.reference_config("lenet300", profile, seed)["epochs"]
+run.cache_hits["dense"] = dense_info["cache_hit"]
+dense_epochs = pl.dense.reference_config("lenet300", profile, seed)["epochs"]
 
-    def magnitude_row(k, s):
-        """Global magnitude to k weights, before and after `budget_epochs` of fine-tuning (seed s)."""
-        model, secs, hit = G.magnitude_run(dense, k, splits.train, epochs=budget_epochs, seed=s)
-        run.cache_hits[f"magnitude_k{k}_seed_{s}"] = hit
-        oneshot = pl.masks.apply_masks(pl.masks.clone(dense), pl.magnitude.global_magnitude_masks(dense, int(k)))
-        return {"kept": int(k), "seed": s, "epochs": budget_epochs,
-                "acc_pruned": pl.train.evaluate(oneshot, *splits.test)["acc"],
-                "val_acc": pl.train.evaluate(model, *splits.val)["acc"],
-                "acc_finetuned": pl.train.evaluate(model, *splits.test)["acc"], "seconds": secs}
 
+def magnitude_row(k, s):
+    """Global magnitude to k weights, before and after `budget_epochs` of fine-tuning (seed s)."""
+    model, secs, hit = G.magnitude_run(dense, k, splits.train, epochs=budget_epochs, seed=s)
+    run.cache_hits[f"magnitude_k{k}_seed_{s}"] = hit
+    oneshot = pl.masks.apply_masks(pl.masks.clone(dense), pl.magnitude.global_magnitude_masks(dense, int(k)))
+    return {"kept": int(k), "seed": s, "epochs": budget_epochs,
+            "acc_pruned": pl.train.evaluate(oneshot, *splits.test)["acc"],
+            "val_acc": pl.train.evaluate(model, *splits.val)["acc"],
+            "acc_finetuned": pl.train.evaluate(model, *splits.test)["acc"], "seconds": secs}
+
+
+# %% tags=[]
+with run.timed("baseline"):
     baseline = pd.DataFrame([magnitude_row(k, seed) for k in runs["kept"]])
     at_head = []
     for i, s in enumerate(head_seeds):
@@ -452,6 +581,8 @@ with run.timed("baseline"):
                         "magnitude": mag["acc_finetuned"], "gradual": pl.train.evaluate(pt.model, *splits.test)["acc"],
                         "gradual_val": pl.train.evaluate(pt.model, *splits.val)["acc"], "gradual_seconds": pt.seconds})
 at_head = pd.DataFrame(at_head)
+
+# %% tags=[]
 dense_acc = dense_info["test_acc"]
 mag_iv = pl.stats.accuracy_interval(at_head["magnitude"], n_test)
 grad_iv = pl.stats.accuracy_interval(at_head["gradual"], n_test)
@@ -530,6 +661,8 @@ n_pix = len(gumbel_pixels)
 pixel_sets = {"Gumbel pixels": gumbel_pixels, "top-variance pixels": G.top_variance_pixels(splits.train[0], n_pix),
               "random pixels": G.random_pixels(splits.train[0], n_pix, seed=seed)}
 control_k = min(head_k, G.pixel_capacity(dense, n_pix))
+
+# %% tags=[]
 with run.timed("pixel_controls"):
     controls, control_correct = [], {}
     for name, pix in pixel_sets.items():
@@ -541,6 +674,8 @@ with run.timed("pixel_controls"):
                          "val_acc": pl.train.evaluate(model, *splits.val)["acc"],
                          "acc": float(control_correct[name].mean()), "seconds": secs})
 controls = pd.DataFrame(controls)
+
+# %% tags=[]
 pixel_diffs = {name: pl.stats.paired_difference(control_correct["Gumbel pixels"], control_correct[name])
                for name in ("top-variance pixels", "random pixels")}
 pixel_verdicts = {name: pl.stats.against_value(iv, 0.0) for name, iv in pixel_diffs.items()}
@@ -551,15 +686,27 @@ for name, iv in pixel_diffs.items():
 controls
 
 # %% [markdown] tags=[]
-# The whole effective graph of the headline run: pixel → first hidden layer → second hidden layer → digit,
-# only edges on some pixel-to-digit path, coloured by signed weight centred at 0, units ordered by the
-# barycentre of their neighbours. Pixels are labelled (row, column).
+# ### The strongest pathways
+#
+# The whole effective graph of the headline run has far too many edges to follow by eye. So we draw,
+# for every digit, only its few **strongest paths** pixel → first hidden layer → second hidden layer → digit,
+# where the strength of a path is the product of |w| along its three edges (how much a unit change of the pixel
+# moves the digit's score along that path when both hidden units are active). They are found exactly, by a
+# k-best search over the layers (`G.graph.top_paths`). Edge width grows with |w|, red edges are positive and
+# blue ones negative, units are ordered by the barycentre of their neighbours, and pixels are labelled
+# (row, column).
 
 # %% tags=[]
-# pixel -> h1 -> h2 -> digit, only edges on a pixel-to-digit path, pixels labelled (row, column)
-fig = pl.plots.gumbel.digit_pathways_figure(hm, head_masks, head_eff, head_lam, int(head["kept"]))
+# the 3 strongest pixel -> h1 -> h2 -> digit paths into each digit, edge width by |w|, colour by sign
+fig = pl.plots.gumbel.digit_pathways_figure(hm, head_masks, head_eff, head_lam, int(head["kept"]), k=3)
 run.save_figure(fig, "mnist_pathways")
 plt.show()
+head_weights = [m.weight.detach() for m in pl.masks.prunable_layers(hm).values()]
+strongest = pd.DataFrame([{"digit": p["output"], "pixel (row, col)": (p["units"][0] // 28, p["units"][0] % 28),
+                           "h1 unit": p["units"][1], "h2 unit": p["units"][2], "strength": p["strength"],
+                           "sign": "+" if p["sign"] > 0 else "−"}
+                          for p in G.graph.top_paths(head_weights, head_eff, k=1)])
+strongest  # the single strongest path into each digit
 
 # %% [markdown] tags=[]
 # Per digit c, the pixels with at least one path to c's output (colour = number of paths P[i, c], with
@@ -576,17 +723,19 @@ print(f"{digits_reached} of 10 digits have at least one path from a pixel; "
       f"{len(G.components(head_eff))} connected component(s) of effective edges")
 
 # %% [markdown] tags=[]
-# ## 4 · Paper versus reproduction
+# ## 4 · The paper next to our run
 #
-# The paper gives no MNIST accuracy, only "high accuracy" at 0.15% of the parameters, so the targets are this
-# project's (spec section 6): toy, argmax density ≤ 0.15 and the programmatic split; MNIST, ≤ 399 weights (our
-# reading of the paper's 0.15%, for every seed) at test accuracy ≥ 90% (quick) or ≥ 93% (paper) with the argmax
-# mask and no retraining, the whole 95% interval over seeds at or above the target, from a sweep of ≥ 5 λ whose
-# densities span about 10% (here: the densest run keeps ≥ 5%) down to ≤ 0.15%; the issue's goal of a gated epoch
-# ≤ 2× a dense one (a ratio measured once, on this machine: it varies between machines) and the quick notebook
-# within 8 minutes on 2 cores. The "paper" column holds only the paper's own number (0.15%) and, labelled as
-# such, the authors' code's toy output (D̂ = 0.1125, 18 edges), which is a reference, not a target. The rows that
-# compare carry a 95% interval and a verdict (better / tie / worse against the named reference).
+# The paper gives no MNIST accuracy, only "high accuracy" at 0.15% of the parameters, so the targets below are
+# the ones we set: on the toy, an argmax density ≤ 0.15 and the programmatic split; on MNIST, ≤ 399 weights (our
+# reading of the paper's 0.15%, for every seed) at a test accuracy ≥ 90% with the shortened schedule of the
+# quick profile, or ≥ 93% with the paper profile's longer one, using the argmax mask and no retraining, with the
+# whole 95% interval over seeds at or above the target, from a sweep of ≥ 5 λ whose densities span about 10%
+# (here: the densest run keeps ≥ 5%) down to ≤ 0.15%; a gated epoch at most 2× a dense one (a ratio measured
+# once, on this machine: it varies between machines); and the whole notebook within 8 minutes on 2 cores in
+# the quick profile. The "paper" column holds only the paper's own number (0.15%) and, labelled as such, the
+# authors' code's toy output (D̂ = 0.1125, 18 edges), which is a reference, not a target. The rows that compare
+# carry a 95% interval and a verdict (better / tie / worse against the named reference). In the smoke profile
+# (tiny subsets) no target is judged.
 
 # %% tags=[]
 toy_density = toy["kept"] / 160
@@ -598,24 +747,30 @@ code_src = "authors' code (3riccc/neural_pruning tutorial notebook, committed ou
 claims = pl.reference.ZHANG2023_CLAIMS
 nseeds = f"{len(head_seeds)} seed{'s' * (len(head_seeds) > 1)}"
 versus = f"Gumbel gates, λ = {head_lam:g}, {nseeds}, {budget_epochs} epochs from scratch"
+
+# %% tags=[]
 headline = [
     pl.report.headline("toy: argmax density (kept of 160); the paper column is the authors' code's last D̂",
                        toy_density, id="toy_density", paper=claims["toy_density_last"], target="≤ 0.15",
-                       met=(toy_density <= 0.15) if graded else None, source=code_src),
+                       met=(toy_density <= 0.15) if targets_apply else None, source=code_src),
     pl.report.headline("toy: graph splits into {x1,x2}→y1 and {x3,x4}→y2", toy["split_ok"], id="toy_split",
-                       paper=True, target="split", met=toy["split_ok"] if graded else None,
-                       source="authors' repository (pathway figure); spec §5A split check"),
+                       paper=True, target="split", met=toy["split_ok"] if targets_apply else None,
+                       source="authors' repository (pathway figure); the split check of section 2"),
     pl.report.headline(f"MNIST headline: weights kept (mean of {nseeds}); target = our reading of 0.15%",
                        float(seed_table["kept"].mean()), id="mnist_kept", target=f"≤ {BUDGET_KEPT} every seed",
-                       interval=kept_iv, met=meets_budget if graded else None,
+                       interval=kept_iv, met=meets_budget if targets_apply else None,
                        source="0.15% of 266,200 weights, rounded down (derived from the abstract)"),
     pl.report.headline("MNIST headline: weights kept (% of weights, headline seed)",
                        float(head["density_weights_pct"]), id="mnist_kept_pct", paper=claims["mnist_params_pct"],
                        unit="%", source="Zhang et al. 2023 (arXiv:2311.12526), abstract: 0.15% of the parameters"),
     pl.report.headline(f"MNIST headline: test accuracy, argmax mask, no retraining (mean of {nseeds})", head_acc,
                        id="mnist_acc", target=f"≥ {acc_target:g}% (whole interval)", unit="%", interval=gumbel_iv,
-                       met=(meets_budget and gumbel_iv[0] >= acc_target) if graded else None,
-                       source='the paper: "high accuracy", no number; target: spec §6'),
+                       met=(meets_budget and gumbel_iv[0] >= acc_target) if targets_apply else None,
+                       source='the paper: "high accuracy", no number; the target is the one we set'),
+]
+
+# %% tags=[]
+headline += [
     pl.report.headline(f"MNIST headline: test accuracy, sampled masks (mean of {nseeds})",
                        100 * seed_table["acc_sampled_mean"].mean(), id="mnist_acc_sampled", unit="%",
                        source="this notebook"),
@@ -634,24 +789,60 @@ headline = [
                          interval=pixel_diffs[name], verdict=pixel_verdicts[name], versus=f"{n_pix} {name}",
                          source="this notebook (paired over the test images)")
       for name in pixel_diffs],
+]
+
+# %% tags=[]
+headline += [
     pl.report.headline("λ sweep: runs; densest % / sparsest %", f"{len(runs)}; {dens.max():.2f}% / {dens.min():.3f}%",
-                       id="lambda_sweep", target="≥ 5; ≥ 5% / ≤ 0.15%", met=sweep_ok if graded else None,
-                       source="spec §6"),
+                       id="lambda_sweep", target="≥ 5; ≥ 5% / ≤ 0.15%", met=sweep_ok if targets_apply else None,
+                       source="the sweep we set"),
     pl.report.headline("gated epoch / dense epoch (same loop, measured once in this run; varies by machine)",
                        cost["ratio"], id="gated_epoch_cost_ratio", target="≤ 2×", unit="×",
-                       met=(cost["ratio"] <= 2.0) if graded else None, source="issue goal"),
-    pl.report.headline("notebook wall time (min)", elapsed / 60, id="wall_time_min", target="≤ 8 (quick)",
-                       met=(elapsed <= 480) if profile == "quick" else None, source="issue budget", volatile=True),
+                       met=(cost["ratio"] <= 2.0) if targets_apply else None, source="the cost target we set"),
+    pl.report.headline("notebook wall time (min)", elapsed / 60, id="wall_time_min", target="≤ 8 (quick profile)",
+                       met=(elapsed <= 480) if profile == "quick" else None, source="the time budget we set",
+                       volatile=True),
 ]
 pl.report.comparison_table(headline)
 
 # %% [markdown] tags=[]
-# ### Deviations and unknowns
+# ## What we learned
+#
+# * A Gumbel-max gate draws an exact 0/1 mask, so every network seen in training is genuinely sparse; the
+#   straight-through estimator still hands each gate a gradient. The temperature τ shapes only that gradient:
+#   the keep-probability of a gate is σ(θ0 − θ1) at every τ.
+# * One penalty, the density D̂ of an independent sampled mask, is enough to steer the size: sweeping its weight
+#   λ takes LeNet-300-100 from a few percent of its weights down to about the paper's 0.15%, from scratch and
+#   without any retraining (the sweep's row in the table above gives this run's numbers).
+# * On the authors' toy task the surviving graph is readable: the split check tells whether it separates the two
+#   independent sub-problems.
+# * At 0.15% of the weights, whether the gates beat magnitude pruning given the same training budget, and
+#   whether their pixels beat simple choices of as many pixels, is decided by the 95% intervals printed below,
+#   not by eye; the printout also says whether each target we set was met in this run.
+
+# %% tags=[]
+print(f"toy: {toy['kept']} of 160 connections kept; the graph splits into the two sub-problems: {toy['split_ok']}")
+print(f"MNIST, λ = {head_lam:g}: {seed_table['kept'].mean():.0f} weights kept on average over {nseeds} "
+      f"({100 * seed_table['kept'].mean() / 266_200:.3f}% of the weights), test accuracy {head_acc:.2f}% "
+      f"(95% interval {pl.report.fmt_interval(gumbel_iv, '%')}), argmax mask, no retraining")
+for name, v in [("global magnitude + fine-tuning", mag_verdict), ("gradual magnitude", grad_verdict)]:
+    print(f"{name} at the same sizes and budget, compared with the gates: {v}"
+          + (" (the 95% intervals overlap)" if v == "tie" else " (the 95% intervals separate)"))
+for name, v in pixel_verdicts.items():
+    print(f"the Gumbel pixels against {name}: {v}")
+print(f"{digits_reached} of 10 digits are reached by a path from a pixel")
+if targets_apply:
+    met = [r for r in headline if r["met"] is not None and not r["volatile"]]
+    print(f"targets we set: {sum(bool(r['met']) for r in met)} of {len(met)} met")
+
+# %% [markdown] tags=[]
+# ## Deviations from the paper
 #
 # * **Every MNIST hyperparameter is unknown** (optimizer, learning rate, batch, epochs, λ, τ, preprocessing,
-#   activation). This notebook uses the toy code's recipe (Adam 0.01 on everything, τ = 3 / 1, no annealing)
-#   with minibatches of 128, ReLU, constant learning rate and the epochs of the profile; the λ grid is the
-#   project's, calibrated on the quick profile by density.
+#   activation): the paper does not state them and its code covers only the toy. This notebook uses the toy
+#   code's recipe (Adam 0.01 on everything, τ = 3 / 1, no annealing) with minibatches of 128, ReLU, constant
+#   learning rate and the epochs of the profile; the λ grid is our choice, calibrated by density on the quick profile
+#   (full MNIST, shortened schedules).
 # * **The paper's MNIST accuracy is unknown**, and so is whether it uses the argmax or a sampled mask; both are
 #   reported, the targets use the argmax mask. "0.15% of the parameters" is read as gated weights (≤ 399), since
 #   the 410 biases alone are 0.154% of all parameters: 399 is our number, not the paper's.
@@ -660,47 +851,50 @@ pl.report.comparison_table(headline)
 #   0.0026 is 8× below PyTorch's) and the authors' for the gate logits.
 # * **Data**: MNIST pixels in [0, 1] without mean/std normalisation; training on the suite's 55,000-image split,
 #   with the 5,000 held-out images as the validation split on which every choice is made; the smoke profile uses
-#   stratified subsets.
+#   small stratified subsets.
 # * **Implementation**: the two-logit Gumbel-softmax is computed in its equivalent binary form (one logistic
 #   draw per weight), tested against `F.gumbel_softmax`; `nn.Linear` stores W as (out, in) where the authors'
 #   code uses (in, out), so the random streams differ and no run matches the authors' numbers bit for bit.
 #   Evaluation with sampled masks uses a private random stream, so it never changes a training run.
-# * **Schedule**: 10 epochs per λ in the quick profile where the spec's table says 4 (its own calibration showed
+# * **Schedule**: 10 epochs per λ in the quick profile, where our first plan said 4 (its own calibration showed
 #   that about 8 are needed to reach 399 weights). The quick grid is {0.3, 3, 30, 100} plus the refinement λ:
 #   λ = 0.1, 1 and 10 of the earlier grid were dropped to make room, within the 8 minutes, for the extra seeds,
 #   the matched-budget baselines and the pixel controls (the sweep target checks that ≥ 5 λ still span ≥ 5% to
 #   ≤ 0.15% of the weights).
-# * **Refinement and headline** (changed from the spec): the refinement λ interpolates log(kept) against log(λ)
-#   between the two runs that bracket 399 weights, aiming at 90% of the budget, and runs whenever the best run
-#   within the budget keeps fewer than 80% of it (the spec's rule fired only below 266 weights, so a headline
-#   far below the budget could stand). The headline is the run with the best *validation* accuracy among those within the
-#   budget (the spec: the largest kept count), then trained from more seeds; no choice reads the test split.
+# * **Refinement and headline** (changed from our first plan): the refinement λ interpolates log(kept) against
+#   log(λ) between the two runs that bracket 399 weights, aiming at 90% of the budget, and runs whenever the
+#   best run within the budget keeps fewer than 80% of it (the first rule fired only below 266 weights, so a
+#   headline far below the budget could stand). The headline is the run with the best *validation* accuracy
+#   among those within the budget (the first plan: the largest kept count), then trained from more seeds; no
+#   choice reads the test split.
 # * **Baselines**: magnitude pruning starts from the suite's canonical dense model (SGD), not from a dense model
 #   trained with Adam, and both baselines get the Gumbel runs' number of epochs on top of the dense model's own
 #   training (see the budget table); the Gumbel runs themselves are never fine-tuned. The pixel controls use one
 #   seed and one draw of random pixels.
-# * **Figures** are this project's design (the paper's five figures are unknown apart from the framework
-#   diagram and the toy pathway figure); pathway colours are centred at 0 and units are ordered automatically,
-#   where the authors used an uncentred map and hand-placed neurons.
-# * The final cell lists every graded target that was missed (the spec asks it to assert them); it raises only
-#   with `strict_targets=True`, so that `make reproduce` finishes and rewrites the figures even when a target is
-#   missed. The wall-time budget depends on the machine and is not graded there; the epoch-cost ratio is graded
-#   although it, too, varies between machines.
+# * **Figures** are our design (the paper's five figures are unknown apart from the framework diagram and the
+#   toy pathway figure); pathway colours are centred at 0 and units are ordered automatically, where the authors
+#   used an uncentred map and hand-placed neurons. The MNIST pathway figure shows only the strongest paths per
+#   digit, our choice for readability. The keep-probability histogram covers the toy only: the cached
+#   MNIST runs keep the extracted mask, not the gate logits.
+# * The final cell lists every target we set that was missed; it raises only with `strict_targets=True`, so that
+#   `make reproduce` finishes and rewrites the figures even when a target is missed. The wall-time budget
+#   depends on the machine and is not judged there; the epoch-cost ratio is judged although it, too, varies
+#   between machines.
 
 # %% [markdown] tags=[]
-# The last cell checks the targets of the spec (quick and paper profiles; nothing is graded in smoke) and lists
-# any that were missed, with the measured value in the table above. With `strict_targets=True` it raises.
+# The next cell checks the targets we set (quick and paper profiles; none is judged in the smoke profile) and
+# lists any that were missed, with the measured value in the table above. With `strict_targets=True` it raises.
 
 # %% tags=[]
 missed = [f"{r['quantity']}: measured {pl.report.fmt(r['measured'], r['unit'])}, target {r['target']}"
           for r in headline if r["met"] is False and not r["volatile"]]
-if not graded:
-    print("smoke profile: nothing graded")
+if not targets_apply:
+    print("smoke profile (tiny subsets, numbers meaningless): no target is judged")
 elif missed:
     print(f"MISSED ({profile}):\n  " + "\n  ".join(missed))
 else:
-    print("all graded reproduction targets met")
-# with strict_targets, a missed target stops the run before results.json is written (next cell)
+    print("every target we set was met")
+# with strict_targets, a missed target stops the run before results.json is written (the last cell)
 
 # %% tags=[]
 results = {
@@ -718,19 +912,27 @@ results = {
                        "kept_per_seed": seed_table["kept"].tolist(), "acc_argmax": float(seed_table["acc_argmax"].mean()),
                        "acc_argmax_interval_pct": list(gumbel_iv), "acc_argmax_per_seed": seed_table["acc_argmax"].tolist(),
                        "val_acc_per_seed": seed_table["val_acc"].tolist(),
-                       "acc_sampled_mean": float(seed_table["acc_sampled_mean"].mean()), "meets_budget": meets_budget},
+                       "acc_sampled_mean": float(seed_table["acc_sampled_mean"].mean()), "meets_budget": meets_budget,
+                       "strongest_paths": strongest.to_dict("records")},
+}
+
+# %% tags=[]
+results |= {
     "baseline": baseline.to_dict("records"),
     "baselines_at_headline": {"epochs": budget_epochs, "dense_epochs": dense_epochs, "rows": at_head.to_dict("records"),
                               "magnitude_interval_pct": list(mag_iv), "gradual_interval_pct": list(grad_iv),
                               "magnitude_verdict": mag_verdict, "gradual_verdict": grad_verdict},
     "pixel_controls": {"rows": controls.to_dict("records"),
                        "differences_pp": {k: list(v) for k, v in pixel_diffs.items()}, "verdicts": pixel_verdicts},
+    "toy_keep_probabilities_settled": int(((toy_p < 0.05) | (toy_p > 0.95)).sum()),
     "dense_acc": dense_acc,
     "epoch_cost_s": cost,
     "headline": headline,
 }
 figures = ["lecture_masks_vs_temperature", "toy_training", "toy_pathways", "mnist_training", "mnist_pareto",
-           "mnist_feature_importance", "mnist_pathways", "mnist_class_pathways"]
+           "gate_keep_probabilities", "mnist_feature_importance", "mnist_pathways", "mnist_class_pathways"]
+
+# %% tags=[]
 doc = pl.files.jsonable(results)  # checked before it is written: a failed check keeps the old outputs
 assert {"timings_s", "toy", "mnist_runs", "mnist_headline", "baseline", "dense_acc"} <= set(doc)
 assert {"toy", "mnist_runs", "baseline"} <= {*doc["timings_s"], *run.timings}

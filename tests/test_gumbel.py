@@ -366,3 +366,80 @@ def test_gumbel_method_gates_the_convolutions_of_lenet5():
         LeNet5(), tiny_splits(), values=[10.0], budget=1
     )
     assert pts[0].method == "gumbel" and masks.is_pruned(pts[0].model.conv1) and pts[0].seconds > 0
+
+
+# strongest paths and the pathway figures ----------------------------------------------------------------------
+
+
+def brute_force_paths(ws, ms):
+    """Every input -> output path of a 2-layer graph with its strength, by enumeration."""
+    out = []
+    for c in range(ms[1].shape[0]):
+        for h in range(ms[1].shape[1]):
+            for i in range(ms[0].shape[1]):
+                if ms[0][h, i] and ms[1][c, h]:
+                    out.append((c, float(abs(ws[0][h, i] * ws[1][c, h])), (i, h, c)))
+    return out
+
+
+def test_top_paths_on_a_hand_graph():
+    w1 = torch.tensor([[1.0, 2.0, 0.0], [0.0, -3.0, 1.0]])  # 3 inputs -> 2 hidden
+    w2 = torch.tensor([[1.0, 1.0], [0.5, 0.0]])  # 2 hidden -> 2 outputs
+    paths = G.graph.top_paths([w1, w2], [w1 != 0, w2 != 0], k=3)
+    into0 = [p for p in paths if p["output"] == 0]
+    assert [p["units"] for p in into0[:2]] == [(1, 1, 0), (1, 0, 0)]
+    assert [p["strength"] for p in into0] == [3.0, 2.0, 1.0] and into0[0]["sign"] == -1
+    into1 = [p for p in paths if p["output"] == 1]
+    assert [(p["units"], p["strength"]) for p in into1] == [
+        ((1, 0, 1), 1.0),
+        ((0, 0, 1), 0.5),
+    ]  # only 2 exist
+    pm = G.graph.path_masks([p for p in paths if p["rank"] == 0], [w1 != 0, w2 != 0])
+    assert pm[0].tolist() == [[False, True, False], [False, True, False]]
+    assert pm[1].tolist() == [[False, True], [True, False]]
+
+
+def test_top_paths_match_enumeration_on_a_random_sparse_graph():
+    torch.manual_seed(0)
+    ws = [torch.randn(6, 9), torch.randn(4, 6)]
+    ms = [torch.rand(6, 9) < 0.4, torch.rand(4, 6) < 0.5]
+    every = brute_force_paths(ws, ms)
+    for p in G.graph.top_paths(ws, ms, k=4):
+        mine = sorted((s for c, s, _ in every if c == p["output"]), reverse=True)
+        assert p["strength"] == pytest.approx(mine[p["rank"]])
+        i, h, c = p["units"]
+        assert ms[0][h, i] and ms[1][c, h]
+        assert p["sign"] == int(torch.sign(ws[0][h, i] * ws[1][c, h]))
+    counts = {c: sum(1 for o, _, _ in every if o == c) for c in range(4)}
+    assert all(
+        sum(p["output"] == c for p in G.graph.top_paths(ws, ms, k=4)) == min(4, counts[c]) for c in counts
+    )
+
+
+def test_pathway_and_gate_settling_figures_draw():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    from pruning_lib.plots import gumbel as plots
+
+    torch.manual_seed(0)
+    model = LeNet300100()
+    sparse = {
+        n: torch.rand_like(m.weight) < d
+        for (n, m), d in zip(masks.prunable_layers(model).items(), (3e-4, 0.02, 0.2))
+    }
+    model = masks.apply_masks(model, sparse)
+    eff = G.effective_edges(sparse)
+    fig = plots.digit_pathways_figure(
+        model, sparse, eff, 1.0, sum(int(m.sum()) for m in sparse.values()), k=2
+    )
+    assert "strongest paths" in fig.axes[0].get_title()
+    plt.close(fig)
+    _, gates = G.toy_model(0)
+    hist = pd.DataFrame({"epoch": [0, 1], "kept": [100, 10], "density_expected": [0.5, 0.1]})
+    fig = plots.gate_settling_figure(gates, {2050: hist}, 266_200, 1.0)
+    assert len(fig.axes) == 2
+    plt.close(fig)

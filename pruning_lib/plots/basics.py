@@ -5,9 +5,16 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
+from matplotlib.ticker import NullLocator
 
 from ..masks import prunable_layers
 from ..plotting import color, compression_axis, label, percent_log_axis
+
+PROFILE_WORDS = {
+    "smoke": "smoke test: tiny data, numbers meaningless",
+    "quick": "full MNIST, shortened schedules",
+    "paper": "full MNIST, the paper's schedule",
+}
 
 
 def oneshot_figure(oneshot, dense_acc: float, profile: str):
@@ -22,7 +29,7 @@ def oneshot_figure(oneshot, dense_acc: float, profile: str):
     compression_axis(ax)
     ax.set_xlabel("compression (total / nonzero weights, log scale)")
     ax.set_ylabel("test accuracy (%)")
-    ax.set_title(f"One-shot pruning of LeNet-300-100, no retraining ({profile})")
+    ax.set_title(f"One-shot pruning of LeNet-300-100, no retraining\n({PROFILE_WORDS.get(profile, profile)})")
     ax.legend(loc="lower left")
     return fig
 
@@ -69,31 +76,34 @@ def han_figure(per_layer, han_hist, dense_acc: float):
     return fig
 
 
-def han_histograms(dense, pruned):
-    """Per layer: the dense weights and the weights kept after pruning and retraining (log counts)."""
-    fig, axes = plt.subplots(1, 3, figsize=(12, 3.2))
-    dense_layers = prunable_layers(dense)
-    for ax, (name, m) in zip(axes, prunable_layers(pruned).items()):
+def han_histograms(dense, pruned, retrained):
+    """Per layer: the dense weights, those kept right after pruning, and the same survivors after retraining."""
+    fig, axes = plt.subplots(1, 3, figsize=(12.5, 3.4))
+    dense_layers, pruned_layers = prunable_layers(dense), prunable_layers(pruned)
+    for ax, (name, m) in zip(axes, prunable_layers(retrained).items()):
         w_dense = dense_layers[name].weight.detach().cpu().flatten()
-        w_kept = m.weight.detach().cpu().flatten()
+        w_pruned = pruned_layers[name].weight.detach().cpu().flatten()
+        w_pruned, w_kept = w_pruned[w_pruned != 0], m.weight.detach().cpu().flatten()
         w_kept = w_kept[w_kept != 0]
-        bins = np.linspace(
-            float(min(w_dense.min(), w_kept.min())), float(max(w_dense.max(), w_kept.max())), 101
-        )
-        ax.hist(w_dense.numpy(), bins=bins, color="0.7", histtype="stepfilled", label="dense")
-        ax.hist(w_kept.numpy(), bins=bins, color=color("han"), alpha=0.8, histtype="stepfilled",
-                label="after pruning + retraining")  # fmt: skip
+        lo, hi = (float(f(torch.cat([w_dense, w_kept]))) for f in (torch.min, torch.max))
+        bins = np.linspace(lo, hi, 101)
+        ax.hist(w_dense.numpy(), bins=bins, color="0.8", histtype="stepfilled", label="dense")
+        ax.hist(w_pruned.numpy(), bins=bins, color="0.2", histtype="step", lw=1.2,
+                label="pruned, before retraining")  # fmt: skip
+        ax.hist(w_kept.numpy(), bins=bins, color=color("han"), alpha=0.6, histtype="stepfilled",
+                label="pruned, after retraining")  # fmt: skip
         ax.set_yscale("log")
-        ax.set_title(f"{name}: {len(w_kept):,} of {len(w_dense):,} kept")
+        ax.set_title(f"{name}: {len(w_kept):,} of {len(w_dense):,} weights kept")
         ax.set_xlabel("weight value")
-    axes[0].set_ylabel("count (log)")
-    axes[0].legend(fontsize=8)
+    axes[0].set_ylabel("number of weights (log scale)")
+    axes[0].legend(fontsize=8, loc="upper left")
     return fig
 
 
 def first_layer_figure(dense, pruned, n_units: int = 6):
     """The first-layer weights of the units that keep the most inputs, and how many units read each pixel."""
-    units = torch.argsort(pruned.fc1.weight.ne(0).sum(1), descending=True)[:n_units].tolist()
+    kept = pruned.fc1.weight.detach().cpu().ne(0).sum(1).tolist()
+    units = sorted(range(len(kept)), key=lambda u: -kept[u])[:n_units]
     fig = plt.figure(figsize=(12, 4.2))
     grid = fig.add_gridspec(2, n_units + 1, width_ratios=[1] * n_units + [1.5])
     for col, u in enumerate(units):
@@ -106,12 +116,33 @@ def first_layer_figure(dense, pruned, n_units: int = 6):
             if col == 0:
                 ax.set_ylabel(name)
             if row == 0:
-                ax.set_title(f"unit {u}", fontsize=9)
+                ax.set_title(f"unit {u}\n{kept[u]} of 784 inputs", fontsize=9)
     ax = fig.add_subplot(grid[:, n_units])
     reads = pruned.fc1.weight.detach().cpu().ne(0).sum(0).view(28, 28)
     im = ax.imshow(reads, cmap="viridis")
     ax.set_title("units reading each pixel", fontsize=9)
     ax.set_xticks([]), ax.set_yticks([])
     fig.colorbar(im, ax=ax, fraction=0.046)
-    fig.suptitle(f"First-layer weights (red +, blue −) of the {n_units} units that keep the most inputs")
+    fig.suptitle(
+        f"First-layer weights (red +, blue −) of the {n_units} hidden units that keep the most inputs, "
+        "before and after pruning"
+    )
     return fig, int((reads == 0).sum())
+
+
+def sensitivity_figure(scan, dense_acc: float):
+    """Validation accuracy with one layer pruned at a time (no retraining), one line per layer."""
+    fig, ax = plt.subplots(figsize=(6.4, 4))
+    for i, (name, df) in enumerate(scan.groupby("layer", sort=False)):
+        ax.plot(1 / (1 - df["removed"]), 100 * df["val_acc"], "os^"[i % 3] + "-", label=f"only {name} pruned")
+    ax.axhline(100 * dense_acc, color=color("dense"), ls="--", lw=1, label="dense")
+    ax.axhline(10, color="0.6", ls=":", lw=1, label="chance (10%)")
+    removed = sorted(scan["removed"].unique())
+    ax.set_xscale("log")
+    ax.set_xticks([1 / (1 - f) for f in removed], [f"{100 * f:g}%" for f in removed])
+    ax.xaxis.set_minor_locator(NullLocator())
+    ax.set_xlabel("weights removed from that one layer (spaced as log of total / kept)")
+    ax.set_ylabel("validation accuracy (%)")
+    ax.set_title("Sensitivity of each layer of LeNet-300-100 to magnitude pruning")
+    ax.legend(loc="lower left")
+    return fig

@@ -7,6 +7,7 @@ import numpy as np
 import torch
 from matplotlib import cm
 from matplotlib import colors as mcolors
+from matplotlib import ticker as mticker
 from matplotlib.collections import LineCollection
 
 from ..masks import prunable_layers
@@ -22,9 +23,13 @@ from ..methods.gumbel import (
     mask_list,
     pixel_importance,
 )
+from ..methods.gumbel.graph import path_masks, top_paths
 from ..plotting import color, percent_log_axis
 
 N_WEIGHTS = 266_200  # gated weights of LeNet-300-100
+PROFILE_WORDS = {"smoke": "tiny subsets, a test run", "quick": "full MNIST, shortened schedule",
+                 "paper": "full MNIST, long schedule"}  # fmt: skip
+SIGN_RGBA = (mcolors.to_rgba("tab:blue", 0.85), mcolors.to_rgba("tab:red", 0.85))  # negative, positive
 
 
 def plot_pathways(
@@ -40,11 +45,14 @@ def plot_pathways(
     cmap: str = "RdBu_r",
     label_fontsize: float = 8,
     max_edges: int = 5000,
+    by_sign: bool = False,
+    hidden_labels: bool = False,
 ):
     """Draw the kept graph layer by layer (inputs at the bottom), edges coloured by signed weight centred at 0.
 
-    Returns the ScalarMappable for a colour bar, or None when there is nothing to draw (no edge, or more than
-    `max_edges`): a note is drawn instead.
+    With `by_sign`, edges are red (positive) or blue (negative) and their width grows with |w| (the thinnest
+    still visible); `hidden_labels` writes each hidden unit's index beside it. Returns the ScalarMappable for a colour bar (None with `by_sign`, or when there is nothing
+    to draw: no edge, or more than `max_edges`; a note is drawn instead).
     """
     ms = effective_edges(masks) if effective_only else mask_list(masks)
     ws = [w.detach().cpu() for w in (weights.values() if isinstance(weights, dict) else weights)]
@@ -72,12 +80,31 @@ def plot_pathways(
                 vals.append(float(w[out_u, in_u]))
     lim = max((abs(v) for v in vals), default=1.0) or 1.0
     norm = mcolors.TwoSlopeNorm(vcenter=0.0, vmin=-lim, vmax=lim)
-    lc = LineCollection(segs, cmap=cmap, norm=norm, linewidths=1.2, alpha=0.9)
-    lc.set_array(np.asarray(vals))
+    if by_sign:
+        v = np.asarray(vals)
+        widths = 0.8 + 4.2 * np.abs(v) / lim
+        lc = LineCollection(
+            segs, colors=np.where(v[:, None] > 0, SIGN_RGBA[1], SIGN_RGBA[0]), linewidths=widths
+        )
+    else:
+        lc = LineCollection(segs, cmap=cmap, norm=norm, linewidths=1.2, alpha=0.9)
+        lc.set_array(np.asarray(vals))
     ax.add_collection(lc)
     for layer, x in enumerate(xs):
         if x:
             ax.scatter(list(x.values()), [layer] * len(x), s=18 if len(x) < 60 else 6, c="0.2", zorder=3)
+    for layer in range(1, len(ms)) if hidden_labels else ():
+        for u, x in xs[layer].items():
+            ax.text(
+                x + 0.004,
+                layer + 0.05,
+                str(u),
+                fontsize=label_fontsize - 2,
+                color="0.3",
+                ha="left",
+                va="bottom",
+                bbox={"fc": "white", "ec": "none", "pad": 0.3, "alpha": 0.8},
+            )
     labels = {0: input_labels, len(ms): output_labels}
     for layer, lab in labels.items():
         if lab is None:
@@ -97,7 +124,7 @@ def plot_pathways(
         ax.text(-0.02, layer, name, ha="right", va="center", fontsize=9, transform=ax.get_yaxis_transform())
     ax.set_xlim(0, 1)
     ax.set_ylim(-0.6 if input_labels is None else -1.0, len(ms) + 0.5)
-    return cm.ScalarMappable(norm=norm, cmap=cmap)
+    return None if by_sign else cm.ScalarMappable(norm=norm, cmap=cmap)
 
 
 def temperature_figure(taus=(0.3, 1.0, 3.0, 10.0)):
@@ -226,7 +253,7 @@ def lambda_training_figure(histories: dict, head_lam: float, profile: str, budge
     ax2.set_ylabel("% of the 266,200 weights (log)")
     ax2.set_title("argmax density (solid) and last-step D̂ (dotted)")
     ax2.legend(fontsize=8, loc="upper right")
-    fig.suptitle(f"LeNet-300-100 on MNIST with Gumbel gates ({profile})")
+    fig.suptitle(f"LeNet-300-100 on MNIST with Gumbel gates ({PROFILE_WORDS.get(profile, profile)})")
     fig.tight_layout()
     return fig
 
@@ -268,8 +295,8 @@ def lambda_pareto_figure(runs, baseline, dense_acc: float, budget_kept: int, epo
                         color="k" if m == "D" else color("gradual"), mfc="none" if m == "D" else None,
                         label=f"{label}: mean, 95% interval")  # fmt: skip
         ax.axvline(100 * budget_kept / N_WEIGHTS, color="k", ls="--", lw=1, label="0.15% of the weights")
-        ax.axhline(90, color="0.3", ls=":", lw=1, label="target ≥ 90% (quick)")
-        ax.axhline(93, color="0.6", ls=":", lw=1, label="target ≥ 93% (paper)")
+        ax.axhline(90, color="0.3", ls=":", lw=1, label="target ≥ 90% (shortened schedule)")
+        ax.axhline(93, color="0.6", ls=":", lw=1, label="target ≥ 93% (long schedule)")
         ax.axhline(100 * dense_acc, color=color("dense"), ls="-.", lw=1, label="dense reference")
         percent_log_axis(ax, "x")
         ax.set_ylim(*ylim)
@@ -318,28 +345,74 @@ def pixel_selection_figure(masks: dict, effective: list, X_train, head_lam: floa
     return fig
 
 
-def digit_pathways_figure(model, masks: dict, effective: list, head_lam: float, kept: int):
-    """The whole effective graph of a pruned LeNet-300-100: pixel -> h1 -> h2 -> digit."""
-    fig, ax = plt.subplots(figsize=(15, 6.5))
-    weights = {n: m.weight.detach() for n, m in prunable_layers(model).items()}
-    sm = plot_pathways(
+def digit_pathways_figure(model, masks: dict, effective: list, head_lam: float, kept: int, k: int = 3):
+    """The k strongest pixel -> h1 -> h2 -> digit paths into every digit (strength = product of |w|)."""
+    weights = [m.weight.detach() for m in prunable_layers(model).values()]
+    paths = top_paths(weights, effective, k)
+    fig, ax = plt.subplots(figsize=(15, 7))
+    plot_pathways(
         ax,
         weights,
-        masks,
-        effective_only=True,
+        path_masks(paths, effective),
         drop_unused=True,
-        input_labels=lambda u: f"({u // 28},{u % 28})",
+        input_labels=lambda u: f"({u // 28}, {u % 28})",
         output_labels=[str(d) for d in range(10)],
-        layer_names=["pixels", "h1 (300)", "h2 (100)", "digits"],
-        label_fontsize=6,
-        max_edges=3000,
+        layer_names=["pixels\n(row, col)", "h1", "h2", "digits"],
+        label_fontsize=10,
+        by_sign=True,
+        hidden_labels=True,
     )
-    if sm is not None:
-        fig.colorbar(sm, ax=ax, fraction=0.03, label="signed weight")
+    handles = [
+        plt.Line2D(
+            [],
+            [],
+            color=SIGN_RGBA[s],
+            lw=w,
+            label=f"{'positive' if s else 'negative'} weight" + (", large |w|" if w > 2 else ", small |w|"),
+        )
+        for s in (1, 0)
+        for w in (4.5, 1)
+    ]
+    ax.legend(
+        handles=handles, fontsize=9, loc="upper left", bbox_to_anchor=(1.0, 1.0), title="edge width ∝ |w|"
+    )
+    n_edges = sum(int(m.sum()) for m in path_masks(paths, effective))
+    reached = len({p["output"] for p in paths})
     ax.set_title(
-        f"Effective pathways of the headline run (λ = {head_lam:g}): "
-        f"{sum(int(m.sum()) for m in effective)} effective of {kept} kept edges"
+        f"The {k} strongest paths into each digit (λ = {head_lam:g}): {n_edges} of the {kept} kept edges, "
+        f"{reached} of 10 digits reached\n(path strength = product of |w| along the path; hidden units labelled "
+        "by index)",
+        fontsize=12,
     )
+    fig.tight_layout()
+    return fig
+
+
+def gate_settling_figure(toy_gates, histories: dict, n_gated: int, head_lam: float):
+    """Did the gates settle? (a) the toy's keep-probabilities σ(θ0 − θ1); (b) MNIST: expected and argmax kept."""
+    p = torch.cat([torch.sigmoid(g.delta().detach()).flatten().cpu() for g in toy_gates]).numpy()
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(13, 4.4))
+    ax.hist(p, bins=np.linspace(0, 1, 21), color=color("gumbel"), edgecolor="white")
+    ax.set_yscale("log")
+    ax.yaxis.set_major_formatter(mticker.FuncFormatter(lambda v, _: f"{v:g}"))
+    settled = int(((p < 0.05) | (p > 0.95)).sum())
+    ax.set_xlabel("keep-probability σ(θ0 − θ1) after training")
+    ax.set_ylabel("gates (log scale)")
+    ax.set_title(f"(a) toy task: {settled} of {len(p)} gates below 0.05 or above 0.95", fontsize=11)
+    cmap = plt.get_cmap("viridis")
+    for i, (s, h) in enumerate(histories.items()):
+        c = cmap(i / max(1, len(histories) - 1) * 0.8)
+        ax2.plot(h["epoch"], h["kept"], "-", color=c, lw=2, label=f"seed {s}: argmax kept Σ M*")
+        ax2.plot(h["epoch"], n_gated * h["density_expected"], "--", color=c, lw=1.5,
+                 label=f"seed {s}: expected kept Σ σ(θ0 − θ1)")  # fmt: skip
+    ax2.set_yscale("log")
+    ax2.set_xlabel("epoch")
+    ax2.set_ylabel("weights (log scale)")
+    ax2.set_title(
+        f"(b) MNIST, λ = {head_lam:g}: the two counts meet when every gate is near 0 or 1", fontsize=11
+    )
+    ax2.legend(fontsize=8)
+    fig.tight_layout()
     return fig
 
 

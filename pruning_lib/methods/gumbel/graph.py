@@ -2,13 +2,16 @@
 
 A_l = M*_l^T as 0/1 matrices (in x out); path counts P = A_1 A_2 ... A_L (inputs x outputs). An edge is
 *effective* if it lies on an input -> output path. Here also the toy's programmatic split check, the first
-layer's pixel importance and sign symmetry, and the unit order used to draw the kept graph.
+layer's pixel importance and sign symmetry, the unit order used to draw the kept graph, and the strongest
+paths into each output (`top_paths`, drawn as the readable version of the pathway figure).
 """
 
 from __future__ import annotations
 
 import numpy as np
 import torch
+
+from ...checks import check_range
 
 
 def mask_list(masks) -> list[torch.Tensor]:
@@ -163,3 +166,48 @@ def layer_orders(masks, sweeps: int = 4, drop_unused: bool = False) -> list[list
             order = [u for u in order if used[u]]
         orders.append(order)
     return orders
+
+
+def top_paths(weights, masks, k: int = 3) -> list[dict]:
+    """The k strongest input -> output paths into every output, strength = product of |w| over the path's edges.
+
+    A k-best dynamic programme over the layers (only kept edges, and only paths of nonzero strength). Each path:
+    {"output", "rank" (0 = strongest), "units" (one unit per layer, input first), "strength", "sign" (+1 / -1,
+    the product of the edges' signs)}; strongest first within each output, outputs in order.
+    """
+    check_range("k", k, 1, integer=True)
+    ms = mask_list(masks)
+    ws = [w.detach().cpu().double() for w in (weights.values() if isinstance(weights, dict) else weights)]
+    score = torch.zeros(ms[0].shape[1], k, dtype=torch.float64)
+    score[:, 0] = 1.0  # one empty path of strength 1 starts at every input; 0 marks "no path"
+    backs = []
+    for m, w in zip(ms, ws):
+        cand = ((w.abs() * m)[:, :, None] * score[None]).reshape(m.shape[0], -1)  # out x (in * k)
+        val, idx = cand.topk(min(k, cand.shape[1]), dim=1)
+        score = torch.zeros(m.shape[0], k, dtype=torch.float64)
+        score[:, : val.shape[1]] = val
+        back = torch.zeros(m.shape[0], k, 2, dtype=torch.long)
+        back[:, : val.shape[1], 0], back[:, : val.shape[1], 1] = idx // k, idx % k
+        backs.append(back)
+    paths = []
+    for out in range(score.shape[0]):
+        for rank in range(k):
+            if score[out, rank] <= 0:
+                break
+            units, unit, r = [out], out, rank
+            for back in reversed(backs):
+                unit, r = (int(v) for v in back[unit, r])
+                units.insert(0, unit)
+            sign = int(np.prod([np.sign(float(w[b, a])) for w, a, b in zip(ws, units, units[1:])]))
+            paths.append({"output": out, "rank": rank, "units": tuple(units),
+                          "strength": float(score[out, rank]), "sign": sign})  # fmt: skip
+    return paths
+
+
+def path_masks(paths, masks) -> list[torch.Tensor]:
+    """Bool masks (shaped like `masks`, layer order) holding exactly the edges of the given paths."""
+    out = [torch.zeros_like(m) for m in mask_list(masks)]
+    for p in paths:
+        for layer, (a, b) in enumerate(zip(p["units"], p["units"][1:])):
+            out[layer][b, a] = True
+    return out
