@@ -11,28 +11,35 @@
 # Taylor estimates fail early; re-ranking after every removal beats ranking once; and the decisions say something
 # about how networks represent things (many neurons cancel each other out).
 #
-# **What this notebook shows**
+# **What you will learn**
 #
-# 1. the method, with the algebra that makes brute force cheap, on a net you can check by hand;
-# 2. the sigmoid / squared-error networks of the paper, trained here and cached;
-# 3. why a removal can be estimated by a Taylor series, and where that breaks, on a real MNIST neuron;
-# 4. the paper's experiments: a cosine regressor, 10-class MNIST nets with one and two hidden layers under both
-#    schedules, the speed of vectorised versus naive brute force, gain curves, which layer brute force empties
-#    first, two 2-D toy shapes (with the decision boundary as neurons go), and one-vs-all digit nets;
-# 5. the paper-versus-reproduction table and the deviations.
+# * how to remove a hidden neuron exactly (set its output to 0) and why trying every neuron, *serial brute force*,
+#   is cheaper than it looks: a removal changes the next layer by a rank-1 term;
+# * how a 1st- and a 2nd-order Taylor series estimate the change of the error, and where those estimates break;
+# * why re-ranking the neurons after every removal (the paper's Algorithm II) beats ranking them once (Algorithm I);
+# * how to read a pruning curve: how many neurons go before the accuracy falls 1 point, and which layer empties first;
+# * where the paper's own equations and the authors' code disagree, and what that does to the paper's verdict.
 #
-# **What it finds, in short** (the numbers, with their 95% intervals over training seeds, are printed in §11).
-# Serial brute force removes about a third of the neurons of the MNIST nets within 1 point of training accuracy:
-# as many as the paper's *figures* show, fewer than its *text* claims. The paper's headline failure of the Taylor
-# criteria does **not** follow from the paper's own equations on the one-hidden-layer MNIST net: there, where the
-# 2nd-order term is exact, the 2nd-order criterion nearly matches brute force (on the two-hidden-layer net, where
-# the paper's Hessian is only diagonal, it does fall well short). The failure on both MNIST nets **is** reproduced
-# by the authors' code variant (`legacy_taylor`, spec section 4: a backprop without the weights and a "take the
-# largest score below the median" selection), which we run on every net beside the paper's equations (§10).
+# Reading and run times are printed just below the imports.
 #
-# **Run it** with `make reproduce NOTEBOOK=04` (profile `quick`, a few minutes on 2 CPU cores) or from Jupyter.
-# `profile="smoke"` proves the code runs in under a minute (numbers meaningless); `profile="paper"` uses the
-# paper's longer training schedules and data sizes. Trained nets and pruning runs are cached under `cache/`.
+# **The plan.** (1) the method, with the algebra that makes brute force cheap, on a net you can check by hand;
+# (2) the sigmoid / squared-error networks of the paper, trained here and cached; (3) why a removal can be
+# estimated by a Taylor series, and where that breaks, on a real MNIST neuron; (4) the paper's experiments: a
+# cosine regressor, 10-class MNIST nets with one and two hidden layers under both schedules; (5) the speed of
+# vectorised versus naive brute force; (6) gain curves; (7) which layer brute force empties first; (8) two 2-D toy
+# shapes, with the decision boundary as neurons go; (9) one-vs-all digit nets; (10) the authors' code variant of the
+# Taylor criteria; (11) the paper-versus-reproduction table, what we learned and the deviations from the paper.
+# Four exercises check themselves along the way.
+#
+# What this run finds is printed from its own numbers in section 11 (with 95% intervals over training seeds) and
+# summed up in words under "What we learned". The Taylor criteria are computed two ways: with the paper's
+# equations and as the authors' public code computes them (`legacy_taylor`: a backprop without the weights and a
+# "take the largest score below the median" selection, listed under "Deviations from the paper").
+#
+# **Run it** with `make reproduce NOTEBOOK=04` (the quick profile: full MNIST, shortened training schedules, a few
+# minutes on 2 CPU cores) or from Jupyter. `profile="smoke"` proves the code runs in under a minute on tiny subsets
+# (numbers meaningless); `profile="paper"` uses the paper's longer training schedules and data sizes. Trained nets
+# and pruning runs are cached under `cache/`.
 
 # %% tags=["parameters"]
 import os
@@ -40,7 +47,8 @@ import os
 profile = os.environ.get("PRUNING_PROFILE", "quick")  # smoke | quick | paper
 seed = 0
 device = "auto"  # auto | cpu | cuda | mps
-legacy_taylor = False  # True: the Taylor criteria follow the authors' Java code (spec section 4), not the paper
+legacy_taylor = False  # True: the paper-style figures draw the Taylor criteria as the authors' Java code computes them
+solutions = os.environ.get("PRUNING_SOLUTIONS") == "1"  # True: fill every exercise with its reference answer
 bf_chunk = 2**20  # elements per chunk of the brute-force candidate tensor (speed and memory only, not results)
 
 # %% tags=["injected-parameters", "nbval-skip"]
@@ -73,7 +81,7 @@ PROFILES = {  # data sizes and training lengths per profile (the recipes, identi
                   mnist_nets=[[784, 100, 10], [784, 50, 50, 10]], mnist_epochs=50, digit_net=[784, 100, 2],
                   digit_max_epochs=5, gain_n=None, timing_n=5000, timing_steps=3, mnist_seeds=3),
 }
-RECIPES = {  # optimiser settings per family (spec section 5; the MNIST learning rate is a documented deviation)
+RECIPES = {  # optimiser settings per family (the MNIST learning rate is a deviation from the paper, see the end)
     "cosine": dict(opt="adam", lr=1e-2, batch_size=100, init_range=1.0),
     "shape": dict(opt="adam", lr=3e-3, batch_size=64, init_range=1.0),
     "mnist": dict(opt="adam", lr=3e-3, batch_size=100, init_range=None),
@@ -82,9 +90,15 @@ RECIPES = {  # optimiser settings per family (spec section 5; the MNIST learning
 }
 USEFUL_BALANCED_ACC = 0.8  # a one-vs-all net enters the verdicts only at or above this training balanced accuracy
 pl.checks.check_bool("legacy_taylor", legacy_taylor)
+pl.checks.check_bool("solutions", solutions)
 pl.checks.check_range("bf_chunk", bf_chunk, 2**10, 2**28, integer=True)
 run = pl.setup_run("neurons", profile, PROFILES, seed=seed, device=device,
-                   params={"legacy_taylor": legacy_taylor, "bf_chunk": bf_chunk})
+                   params={"legacy_taylor": legacy_taylor, "bf_chunk": bf_chunk, "solutions": solutions})
+
+# %% tags=[]
+pl.timings.about("04_neuron_pruning")
+
+# %% tags=[]
 if "OMP_NUM_THREADS" not in os.environ:  # the timings (T7) are defined on 2 CPU cores
     torch.set_num_threads(min(2, os.cpu_count() or 1))
 S, dev = run.settings, run.device
@@ -93,7 +107,7 @@ VARIANTS = ("paper", "legacy")  # Taylor scores from the paper's equations, or a
 MAIN = "legacy" if legacy_taylor else "paper"  # the variant drawn in the paper-style figures
 SHORT = {"paper": "eqs", "legacy": "code"}
 NET_VERSION, PRUNE_VERSION = 2, 3  # cache versions: bump when a code change alters trained nets / pruning results
-graded = profile != "smoke"
+has_targets = profile != "smoke"  # smoke nets are too small for the targets
 pd.set_option("display.precision", 4)
 print(f"torch threads: {torch.get_num_threads()}, legacy_taylor={legacy_taylor}")
 S
@@ -140,13 +154,12 @@ S
 # input product is computed a single time per data set), builds the next pre-activation of *every* candidate at
 # once as a (width × candidates × samples) tensor, pushes it through the layers above and sums the squared
 # errors: float32 arithmetic, float64 sums, in chunks of `bf_chunk` elements. `nr.bf_scores_naive` is the
-# one-forward-pass-per-candidate reference; §5 checks that both give the same removal order and times them.
+# one-forward-pass-per-candidate reference; section 5 checks that both give the same removal order and times them.
 #
 # Here is all of it on a net small enough to check by hand: 2 inputs, 3 sigmoid hidden neurons, 1 output,
 # fixed weights, four samples. The table gives, per hidden neuron, the true ΔE and the two Taylor estimates.
 
-# %% tags=[]
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 toy = nr.SigmoidMLP([2, 3, 1]).double()
 with torch.no_grad():
     toy.layers[0].weight.copy_(torch.tensor([[3.0, -2.0], [-4.0, 1.0], [1.0, 1.0]]))
@@ -168,8 +181,7 @@ pd.DataFrame({
 # neuron takes its incoming weights, its bias and its outgoing weights with it. For the two MNIST nets of the
 # paper:
 
-# %% tags=[]
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 rows = []
 for sizes, removed in [([784, 100, 10], []), ([784, 100, 10], range(50)), ([784, 50, 50, 10], []),
                        ([784, 50, 50, 10], [*range(25), *range(50, 75)]), ([784, 50, 50, 10], range(50, 100))]:
@@ -181,10 +193,55 @@ for sizes, removed in [([784, 100, 10], []), ([784, 100, 10], range(50)), ([784,
 pd.DataFrame(rows)
 
 # %% [markdown] tags=[]
+# ### Exercise 1 · Brute force by hand (coding, about 10 minutes)
+#
+# Write `bf_by_hand(net, X, T, k)`: the exact change of the SSE, E(without k) − E(with k), when hidden neuron k
+# of a one-hidden-layer sigmoid net is removed. Use plain tensor operations: the weights are
+# `net.layers[0].weight`, `net.layers[0].bias` (input to hidden) and `net.layers[1].weight`, `net.layers[1].bias`
+# (hidden to output), and E = ½ Σ_n Σ_i (o_ni − t_ni)². The check compares your number, for every neuron of two
+# small nets, with the library's rank-1 brute force `nr.bf_scores` and with one masked forward pass per neuron.
+# Hint: removing a neuron sets its *output* to 0; zeroing its incoming weights is not the same (σ(b) ≠ 0). You can
+# take its term h_k W₂[:, k] out of the output pre-activation, which is what the library's rank-1 trick does.
+
+# %% tags=[]
+def bf_by_hand(net, X, T, k):
+    """Exact change of the SSE when hidden neuron k of a one-hidden-layer sigmoid net is removed (a float)."""
+    raise NotImplementedError  # your code here
+
+
+if solutions:
+    bf_by_hand = pl.exercises.solution("neurons", "bf_by_hand")
+
+# %% tags=["exercise"]
+pl.exercises.neurons.check_neuron_bf_by_hand(bf_by_hand)
+
+# %% [markdown] tags=[]
+# ### Exercise 2 · The 2nd-order Taylor estimate by hand (formula, about 15 minutes)
+#
+# Write `taylor2_by_hand(net, X, T, k)`: the paper's 2nd-order estimate ΔE²_k = Σ_n (−O_nk g_nk + ½ O_nk² H_nk) for
+# hidden neuron k of a one-hidden-layer sigmoid net, where O_nk is the neuron's output on sample n,
+# g_nk = ∂E_n/∂O_k = Σ_i δ_ni W₂[i, k] with δ = (o − t) σ'(a), and H_nk = ∂²E_n/∂O_k² = Σ_i W₂[i, k]² s_ni with
+# s = σ'(a)² + (o − t) σ''(a) (the paper's Eqs. 1-4 and its appendix, written out in section 1 above). The check
+# compares your number with the library's `nr.taylor_scores(net, X, T, order=2)` on two small nets, for every
+# neuron, and prints brute force beside it. Hint: σ' = σ(1 − σ) and σ'' = σ'(1 − 2σ), with σ(a) = o.
+
+# %% tags=[]
+def taylor2_by_hand(net, X, T, k):
+    """The paper's 2nd-order estimate of the SSE change when hidden neuron k is removed (a float)."""
+    raise NotImplementedError  # your code here
+
+
+if solutions:
+    taylor2_by_hand = pl.exercises.solution("neurons", "taylor2_by_hand")
+
+# %% tags=["exercise"]
+pl.exercises.neurons.check_neuron_taylor2_by_hand(taylor2_by_hand)
+
+# %% [markdown] tags=[]
 # ## 2 · Data and networks
 #
-# Every network is trained once per (profile, seed) and cached; a rerun loads it. Recipes (spec section 5, with
-# the deviations listed at the end):
+# Every network is trained once per (profile, seed) and cached; a rerun loads it. Recipes (with
+# the deviations from the paper listed at the end):
 #
 # * **cosine**: x ~ U[0, 1), t = cos x; nets 1-10-10-1 and 1-50-50-1; weights and biases U(−1, 1); Adam on the
 #   mean per-sample squared error, learning rate 0.01, batch 100; a fresh test set of the same size.
@@ -197,7 +254,7 @@ pd.DataFrame(rows)
 #   U(−1, 1), plain SGD on 600-image batches at learning rate 0.3 (the authors' 5e-4 on the summed gradient),
 #   stopped at the first check (every 10 batches) whose training accuracy reaches 95%, at most 5 epochs:
 #   deliberately under-trained. Each image's squared error is weighted so that the digit and the rest carry half
-#   the loss each (class-balanced, a project addition): on the plain SSE the digit-2 net sat on the plateau of the
+#   the loss each (class-balanced, our addition): on the plain SSE the digit-2 net sat on the plateau of the
 #   trivial answer "not a 2" for 20 epochs, its accuracy equal to the share of non-2 images (a side study on the
 #   training set, before any pruning). **Rule, fixed before the run:** a one-vs-all net enters the verdicts only if
 #   its *training* balanced accuracy (the mean of the two per-class hit rates; a constant answer scores 0.5) is at
@@ -209,7 +266,7 @@ pd.DataFrame(rows)
 # figures show the first seed. The other nets have one seed; their counts have no interval.
 #
 # Curves are measured on the training set (the pruning set, as the authors did), with the test set along the same
-# removal order as a project addition. No choice in this notebook reads a test curve.
+# removal order as our addition. No choice in this notebook reads a test curve.
 
 # %% tags=[]
 with run.timed("data"):
@@ -248,6 +305,9 @@ NETS = {  # net id -> (family, sizes, data)
 }
 EPOCHS = {"cosine": S["cos_epochs"], "shape": S["shape_epochs"], "mnist": S["mnist_epochs"], "digit": S["digit_max_epochs"]}
 SEEDS = {n: [seed + i for i in range(S["mnist_seeds"] if NETS[n][0] == "mnist" else 1)] for n in NETS}
+
+
+# %% tags=[]
 _fingerprints = {}
 
 
@@ -270,6 +330,7 @@ def net_config(net_id, s=seed):
             "data": data_fingerprint(net_id), "seed": s}
 
 
+# %% tags=[]
 def train_net(net_id, s=seed):
     family, sizes, data = NETS[net_id]
     recipe, (X, T) = RECIPES[family], data["train"]
@@ -295,6 +356,29 @@ def train_net(net_id, s=seed):
     return net.to(dev).eval(), payload, hit
 
 
+# %% tags=[]
+def describe_net(net_id, net, payload, hit):
+    """Sizes, accuracy and SSE on both sets, counts, training time; one-vs-all nets add their usefulness."""
+    data = NETS[net_id][2]
+    info = {
+        "sizes": NETS[net_id][1], "K": sum(net.hidden_sizes),
+        "train_acc": nr.mlp_accuracy(net, *data["train"]), "test_acc": nr.mlp_accuracy(net, *data["test"]),
+        "sse0_train": nr.error(net, *data["train"]), "sse0_test": nr.error(net, *data["test"]),
+        **{k: nr.param_counts(net)[k] for k in ("weights", "params")},
+        "train_seconds": payload["seconds"], "cache_hit": hit,
+    }
+    if NETS[net_id][0] == "digit":
+        steps_done = payload["history"].get("step") or [0]
+        n_test = len(data["test"][0])
+        lo, hi = pl.stats.wilson(round(info["test_acc"] * n_test), n_test)
+        info |= {"train_steps": int(steps_done[-1]), "train_balanced_acc": nr.balanced_accuracy(net, *data["train"]),
+                 "test_balanced_acc": nr.balanced_accuracy(net, *data["test"]), "test_acc_interval": [lo, hi],
+                 "test_majority_share": float(data["test"][1][:, 1].mean())}
+        info["useful"] = info["train_balanced_acc"] >= USEFUL_BALANCED_ACC
+    return info
+
+
+# %% tags=[]
 with run.timed("train"):
     nets, seed_nets, net_info = {}, {}, {}
     for net_id in pl.train.progress(NETS, desc="nets", leave=True):
@@ -302,25 +386,8 @@ with run.timed("train"):
             seed_nets[net_id, s], payload, hit = train_net(net_id, s)
             if s != seed:
                 continue
-            net = nets[net_id] = seed_nets[net_id, s]
-            data = NETS[net_id][2]
-            net_info[net_id] = {
-                "sizes": NETS[net_id][1], "K": sum(net.hidden_sizes),
-                "train_acc": nr.mlp_accuracy(net, *data["train"]), "test_acc": nr.mlp_accuracy(net, *data["test"]),
-                "sse0_train": nr.error(net, *data["train"]), "sse0_test": nr.error(net, *data["test"]),
-                **{k: nr.param_counts(net)[k] for k in ("weights", "params")},
-                "train_seconds": payload["seconds"], "cache_hit": hit,
-            }
-            if NETS[net_id][0] == "digit":
-                steps_done = payload["history"].get("step") or [0]
-                n_test = len(data["test"][0])
-                lo, hi = pl.stats.wilson(round(net_info[net_id]["test_acc"] * n_test), n_test)
-                net_info[net_id] |= {
-                    "train_steps": int(steps_done[-1]), "train_balanced_acc": nr.balanced_accuracy(net, *data["train"]),
-                    "test_balanced_acc": nr.balanced_accuracy(net, *data["test"]),
-                    "test_acc_interval": [lo, hi],
-                    "test_majority_share": float(data["test"][1][:, 1].mean())}
-                net_info[net_id]["useful"] = net_info[net_id]["train_balanced_acc"] >= USEFUL_BALANCED_ACC
+            nets[net_id] = seed_nets[net_id, s]
+            net_info[net_id] = describe_net(net_id, nets[net_id], payload, hit)
 nets_table = pd.DataFrame(net_info).T[["sizes", "K", "train_acc", "test_acc", "sse0_train", "sse0_test", "weights",
                                        "params", "train_seconds", "cache_hit"]]
 print("MNIST 10-class nets trained from seeds", SEEDS["mnist_100"], "(the table shows the first)")
@@ -344,7 +411,7 @@ digit_table
 #
 # Both are exact only if E(α) is a straight line or a parabola between 0 and 1. The figure shows E(α) for two
 # real neurons of the trained 784-100-10 net (its only hidden layer is the last one, so D₂ here is the exact
-# curvature): the neuron whose true ΔE is the median of all 100, and the neuron where the 2nd-order estimate is
+# curvature): the neuron whose true ΔE is the median of all its neurons, and the neuron where the 2nd-order estimate is
 # worst. The true curve comes from `nr.gain_curve` (the same rank-1 trick with α − 1 in place of −1).
 
 # %% tags=[]
@@ -365,7 +432,7 @@ run.save_figure(fig, "taylor_intuition")
 plt.show()
 est = pd.DataFrame({"true": true_dE.numpy(), "1st": dE1.numpy(), "2nd": dE2.numpy()})
 rank_corr = est.corr(method="spearman")["true"].drop("true")
-print("rank correlation with the true ΔE over the 100 neurons:", rank_corr.round(3).to_dict())
+print("rank correlation with the true ΔE over all", len(true_dE), "neurons:", rank_corr.round(3).to_dict())
 print("neurons whose removal lowers E (true ΔE < 0):", int((true_dE < 0).sum()), "of", len(true_dE))
 
 
@@ -373,16 +440,38 @@ print("neurons whose removal lowers E (true ΔE < 0):", int((true_dE < 0).sum())
 # A neuron's output is far from zero on most images, so α = 0 is a long way from the expansion point; where the
 # curve bends, tangent and parabola miss, sometimes even in sign. The rank correlation printed above is what the
 # ranking cares about: a criterion only needs to order the neurons correctly, not to get ΔE right.
+
+# %% [markdown] tags=[]
+# ### Exercise 3 · Does the 1st-order estimate rank neurons as brute force does? (predict, then measure, about 5 minutes)
 #
+# Take a small 2-6-1 sigmoid net that sits near a minimum of its error, like a trained net (its targets are its own
+# outputs plus a little noise). Rank its six neurons once by the true ΔE (brute force) and once by the 1st-order
+# estimate ΔE¹. Before you run anything, predict what you will see: do the two rankings agree completely, pick the
+# same first neuron but differ later, or disagree already on the first neuron? Set `prediction` to one of
+# `"same order"`, `"same first neuron, different order"`, `"different first neuron"`. The check measures the three
+# rankings (brute force, 1st and 2nd order) and explains the outcome. Hint: what is the gradient of the error at a
+# minimum, and what does that leave of the term −O ∂E/∂O?
+
+# %% tags=[]
+prediction = None  # "same order" | "same first neuron, different order" | "different first neuron"
+
+if solutions:
+    prediction = pl.exercises.solution("neurons", "prediction")
+
+# %% tags=["exercise"]
+pl.exercises.neurons.check_first_order_ranking_prediction(prediction)
+
+# %% [markdown] tags=[]
 # ## 4 · Serial pruning of every network
 #
 # For every net, each criterion runs under Algorithm II (re-ranking); the two MNIST 10-class nets also run under
 # Algorithm I. The two Taylor criteria run twice: with the paper's equations and as the authors' code computes them
-# (`legacy`, §10). Every run on the first seed removes all K hidden neurons and records the training and test
+# (`legacy`, section 10). Every run on the first seed removes all K hidden neurons and records the training and test
 # error and accuracy after each removal. On the other MNIST seeds the Algorithm II runs and the Algorithm I
 # brute-force run are repeated as *count runs*: they stop at the first removal that costs more than 1 point of
-# training accuracy (all `n_1pp` needs) and record no test curve. Runs are cached under a key that includes a hash of the trained weights and of the data, so
-# a retrained net or a changed data set is never paired with a stale run.
+# training accuracy (all `n_1pp` needs) and record no test curve. Runs are cached under a key that includes a
+# hash of the trained weights and of the data, so a retrained net or a changed data set is never paired with a
+# stale run.
 
 # %% tags=[]
 def key(schedule, criterion, variant=MAIN):
@@ -405,6 +494,7 @@ def prune_cached(net_id, s, schedule, criterion, variant):
     return nr.PruneResult.from_dict(payload)
 
 
+# %% tags=[]
 def jobs(net_id, s):
     """(schedule, criterion, variant) of every run on one net and seed."""
     out = [("rerank", "bf", None)] + [("rerank", c, v) for c in TAYLOR for v in VARIANTS]
@@ -439,7 +529,7 @@ def summary(r):
 summaries = {n: {k: summary(r) for (n_, s, k), r in all_runs.items() if n_ == n and s == seed} for n in NETS}
 per_seed = {n: {k: [nr.n_within(all_runs[n, s, k].acc, 0.01) for s in SEEDS[n]] for (n_, s0, k) in all_runs
                 if n_ == n and s0 == seed and all((n, s, k) in all_runs for s in SEEDS[n])} for n in NETS}
-# sanity (spec section 8): same endpoints for every criterion; greedy BF is the best first removal
+# sanity: same endpoints for every criterion; greedy BF is the best first removal
 for (net_id, s, k), r in all_runs.items():
     ref = all_runs[net_id, s, "rerank/bf"]
     K = net_info[net_id]["K"]
@@ -461,8 +551,8 @@ print(f"checked {len(all_runs)} runs: full runs have curves of length K+1, order
 # Two small nets learn t = cos x on [0, 1). The paper reports that serial brute force can remove almost every
 # neuron beyond the 10-11 that the smaller net "always uses", because the rest cancel each other's influence.
 #
-# The SSE of these nets spans five decades, so the figure uses a log axis, and so must a count read off it. The
-# spec's `n_sse5` (neurons before the SSE has risen 5% of its *total* rise, SSE(K) − SSE(0)) waits until the SSE
+# The SSE of these nets spans several decades, so the figure uses a log axis, and so must a count read off it. The
+# count `n_sse5` (neurons before the SSE has risen 5% of its *total* rise, SSE(K) − SSE(0)) waits until the SSE
 # is thousands of times its start: on 1-50-50-1 it credited the 2nd-order criterion with more neurons than brute
 # force while its curve lay far above brute force's for most of the run. It stays in the table (the paper's numbers were read with it), but
 # the comparison uses `n_sse2x`, the neurons removed before the SSE first doubles (a log-ratio threshold), and the
@@ -484,7 +574,10 @@ cosine_table
 # %% [markdown] tags=[]
 # ### 4.2 · MNIST, 10 classes: single ranking (Alg. I) versus re-ranking (Alg. II) (paper Figs. 3-4, 8-9)
 #
-# Rows: 784-100-10 and 784-50-50-10. Left: SSE (log scale); right: accuracy, training solid and test dashed.
+# Rows: 784-100-10 and 784-50-50-10. Columns: SSE over the whole run (log scale), the same SSE zoomed on the first
+# removals (linear scale), accuracy over the whole run, and accuracy zoomed on the first removals; training solid,
+# test dashed. The verdicts are read in the zoomed panels: how many neurons go before the training accuracy falls
+# below the dotted line 1 point under its start. The grey band in each full-range panel marks the zoomed range.
 
 # %% tags=[]
 for schedule, fname in (("single", "mnist_single_ranking"), ("rerank", "mnist_rerank")):
@@ -513,35 +606,59 @@ print("neurons removed before training accuracy drops more than 1 point (n_1pp);
 mnist_table
 
 # %% [markdown] tags=[]
+# ### Exercise 4 · Serial brute force with re-ranking (coding, about 10 minutes)
+#
+# The figures above show re-ranking (Algorithm II) beating a single ranking (Algorithm I). Write
+# `rerank_order(net, X, T, n)`: the global ids (layer by layer, `nr.neuron_ids(net.sizes)` maps an id to
+# (layer, index)) of the first `n` neurons serial brute force removes. Start from `masks = net.full_masks()`; at
+# every step score all neurons with `nr.bf_scores(net, X, T, masks)` (one tensor per hidden layer), take the
+# alive neuron with the smallest ΔE (the lowest id on a tie), switch it off in `masks` and repeat. The check
+# compares your order with the library's `nr.serial_prune(net, X, T, "bf", "rerank")` on two small nets and
+# prints the SSE after each removal for both schedules. Hint: `nr.bf_scores` gives removed neurons a score of 0,
+# which can be the smallest: set them to +inf before taking the minimum.
+
+# %% tags=[]
+def rerank_order(net, X, T, n):
+    """Global ids of the first n neurons that serial brute force removes, re-scoring after every removal."""
+    raise NotImplementedError  # your code here
+
+
+if solutions:
+    rerank_order = pl.exercises.solution("neurons", "rerank_order")
+
+# %% tags=["exercise"]
+pl.exercises.neurons.check_rerank_order(rerank_order)
+
+# %% [markdown] tags=[]
 # ### 4.3 · Paper versus reproduction, curve by curve
 #
 # The paper's numbers were read off its v1 figures (`pl.reference.WOLFE2017_TABLE`): neurons removed before the
 # SSE has risen by 5% of its total rise (`n_sse5`), and before the accuracy falls 1 or 5 points (`n_1pp`, `n_5pp`).
 # The paper's MNIST nets are 400-input nets on a 4,500-image subset and its Taylor curves come from the authors'
-# code (section 7 of the spec), so only the shape of the comparison transfers, not the exact counts. Our Taylor
+# code (see the deviations at the end), so only the shape of the comparison transfers, not the exact counts. Our Taylor
 # counts are given for both variants; the first seed throughout.
 
 # %% tags=[]
 paper = pl.reference.wolfe_table()
-ours = []
+our_run = []
 for _, p in paper.iterrows():
     row = {}
     for v in VARIANTS:
         sm = summaries[p["net"]][key(p["schedule"], p["criterion"], v)]["train"]
         cls = not p["net"].startswith("cos")
-        row |= {f"{m} ours-{SHORT[v]}": sm[m] if cls or m == "n_sse5" else None for m in ("n_sse5", "n_1pp", "n_5pp")}
-    ours.append(row)
-versus = pd.concat([paper, pd.DataFrame(ours)], axis=1)[
+        row |= {f"{m} our run ({SHORT[v]})": sm[m] if cls or m == "n_sse5" else None for m in ("n_sse5", "n_1pp", "n_5pp")}
+    our_run.append(row)
+versus = pd.concat([paper, pd.DataFrame(our_run)], axis=1)[
     ["net", "schedule", "criterion", "K"] + [f"{m}{t}" for m in ("n_sse5", "n_1pp", "n_5pp")
-                                             for t in ("", " ours-eqs", " ours-code")]]
-print("source:", paper.attrs["source"], "| 'ours-eqs' / 'ours-code': this run with the Taylor scores of the paper's "
+                                             for t in ("", " our run (eqs)", " our run (code)")]]
+print("source:", paper.attrs["source"], "| 'our run (eqs)' / 'our run (code)': this run with the Taylor scores of the paper's "
       "equations / of the authors' code (the same for brute force)")
 versus
 
 # %% [markdown] tags=[]
 # ## 5 · Speed: vectorised versus naive brute force
 #
-# The whole serial brute-force run of §4 on 784-100-10 evaluates 100 + 99 + … + 1 = 5,050 candidate removals over
+# The whole serial brute-force run of section 4 on 784-100-10 evaluates 100 + 99 + … + 1 = 5,050 candidate removals over
 # every training image. Its time (from the run above, or from the cache that stored it) is the performance target
 # T7. To measure the speedup, the first Algorithm II steps run both ways on the first training images: the naive
 # loop does one full masked forward pass per candidate, as the authors' code did.
@@ -558,6 +675,8 @@ with run.timed("naive_vs_vectorised"):
     vec_s = time.perf_counter() - t0
 assert naive.order == vec.order, (naive.order, vec.order)
 assert np.allclose(naive.sse, vec.sse, rtol=1e-5), (naive.sse, vec.sse)
+
+# %% tags=[]
 bf_full = runs["mnist_100"]["rerank", "bf"]
 K100 = net_info["mnist_100"]["K"]
 n_cand = sum(K100 - i for i in range(S["timing_steps"]))
@@ -644,7 +763,7 @@ plt.show()
 #
 # Each 784-100-2 net separates one digit from the rest on raw pixels and was stopped as soon as it reached 95%
 # training accuracy (or after 5 epochs). The paper observes that brute-force removal first *lowers* the error of
-# such nets: many neurons do more harm than good. A net below the usefulness rule of §2 (training balanced
+# such nets: many neurons do more harm than good. A net below the usefulness rule of section 2 (training balanced
 # accuracy < 0.8) is shown but left out of the verdict.
 
 # %% tags=[]
@@ -660,10 +779,10 @@ pd.DataFrame(digit_stats).T
 # %% [markdown] tags=[]
 # ## 10 · The authors' code ("legacy Taylor") on every net
 #
-# The authors' Java code computes the Taylor scores differently from the paper (spec section 4): its hidden-layer
+# The authors' Java code computes the Taylor scores differently from the paper: its hidden-layer
 # backprop omits the weights, its 1st-order term uses ∂E/∂a instead of ∂E/∂O, its output second derivative drops
 # σ'², and it selects the *largest* score (Alg. I) or the largest among neurons with |score| ≤ median (Alg. II).
-# Both variants ran on every net in §4 (brute force is the same in both). Below, Algorithm II on every net:
+# Both variants ran on every net in section 4 (brute force is the same in both). Below, Algorithm II on every net:
 # brute force, and the two Taylor criteria with the paper's equations (solid) and as the authors' code has them
 # (dashed); accuracy for the classifiers, SSE (log) for the cosine regressors.
 
@@ -680,7 +799,9 @@ variants_table
 # %% [markdown] tags=[]
 # ## 11 · Paper versus reproduction
 #
-# Targets are this project's (spec section 6), graded in the `quick` and `paper` profiles. `n_1pp` is the number
+# The targets are the ones we set for this reproduction, checked in the quick profile (full MNIST, shortened
+# schedules) and the paper profile (the paper's schedules); the smoke profile (tiny subsets) only proves the code
+# runs. `n_1pp` is the number
 # of neurons removed before *training* accuracy first falls more than 1 point below its start; every count is read
 # off a training curve (the pruning set), never a test curve. On the two MNIST nets each count is a mean over the
 # training seeds with its 95% t-interval. **Rules, fixed before the results:**
@@ -689,7 +810,7 @@ variants_table
 #   **verdict** compares the interval with it: `better` / `worse` when the interval lies wholly above / below,
 #   `tie` when it contains it.
 # * 784-100-10 has two published numbers, and both are rows: the paper's **figure** (35 neurons within 1 point)
-#   and its **text** ("almost 60%", abstract 40-70%; the spec's target ≥ 50).
+#   and its **text** ("almost 60%", abstract 40-70%; the target we set: ≥ 50).
 # * Taylor versus brute force (T4), separately for the paper's equations and for the authors' code: per seed, the
 #   gap is brute force's `n_1pp` minus that of the *better* of the two Taylor criteria on that seed (the better one
 #   is chosen on the training curve, the same curve the count is read from). The paper's phenomenon is **present**
@@ -697,7 +818,7 @@ variants_table
 #   gap, or one whose interval contains 0, is no evidence for it.
 # * Re-ranking versus single ranking (T5): per seed, Alg. II minus Alg. I brute-force `n_1pp`; met when its
 #   interval lies above 0.
-# * One-vs-all (T6): only the nets that pass the usefulness rule of §2 count.
+# * One-vs-all (T6): only the nets that pass the usefulness rule of section 2 count.
 
 # %% tags=[]
 n1 = {n: {k: summaries[n][k]["train"]["n_1pp"] for k in summaries[n]} for n in NETS}
@@ -724,6 +845,7 @@ def above_zero(iv):
     return vs_value(iv, 0.0)
 
 
+# %% tags=[]
 bf_seeds = {n: per_seed[n]["rerank/bf"] for n in ["mnist_100", "mnist_50x50"]}
 gaps = {(n, v): [b - max(t1, t2) for b, t1, t2 in zip(bf_seeds[n], per_seed[n][key("rerank", "taylor1", v)],
                                                         per_seed[n][key("rerank", "taylor2", v)])]
@@ -743,14 +865,15 @@ targets = {
     "T6": None if digit_drop is None else digit_drop < 0,
     "T7": bf_full.seconds <= 60,
 }
-graded_met = lambda t: (None if targets[t] is None else bool(targets[t])) if graded else None  # noqa: E731
+target_met = lambda t: (None if targets[t] is None else bool(targets[t])) if has_targets else None  # noqa: E731
 seeds_txt = f"{len(SEEDS['mnist_100'])} seeds"
 
 
+# %% tags=[]
 def count_row(rid, n, quantity, target, t, paper, value, versus_text, source=src):
     """A brute-force count over seeds: met against its target, the verdict of its interval against `value`."""
     mean, iv = stat["bf"][n]
-    return pl.report.headline(quantity, mean, id=rid, paper=paper, target=target, met=graded_met(t), interval=iv,
+    return pl.report.headline(quantity, mean, id=rid, paper=paper, target=target, met=target_met(t), interval=iv,
                               verdict=vs_value(iv, value), versus=versus_text, source=source)
 
 
@@ -764,27 +887,35 @@ headline = [
               f"({seeds_txt})", f"≥ 30 of {K_of['mnist_50x50']}", "T2", 26, 26, "paper's figure: 26", src + ", Fig. 9"),
     pl.report.headline(f"diamond {nm('diamond')} BF Alg. II: neurons removed within 1 pp (1 seed)",
                        n1["diamond"]["rerank/bf"], id="diamond_bf_n1pp", paper=53, target=f"≥ 45 of {K_of['diamond']}",
-                       met=graded_met("T3"), source=src + ", Fig. 25"),
+                       met=target_met("T3"), source=src + ", Fig. 25"),
+]
+
+# %% tags=[]
+headline += [
     *[pl.report.headline(
         f"{nm(n)} Alg. II: BF minus the better Taylor criterion ({'paper equations' if v == 'paper' else 'authors code'}"
         f"), neurons within 1 pp ({seeds_txt})", stat["gap"][n, v][0], id=f"{n}_bf_minus_taylor_{SHORT[v]}",
-        paper={"mnist_100": 31, "mnist_50x50": 23}[n], target="≥ 10 and interval above 0", met=graded_met(f"T4_{n}_{v}"),
+        paper={"mnist_100": 31, "mnist_50x50": 23}[n], target="≥ 10 and interval above 0", met=target_met(f"T4_{n}_{v}"),
         interval=stat["gap"][n, v][1], verdict=above_zero(stat["gap"][n, v][1]),
         versus=f"better Taylor criterion ({'paper equations' if v == 'paper' else 'authors code'})",
         source=src + " (paper: 35 vs 4, 26 vs 3; Taylor curves from the authors' code)")
       for n in bf_seeds for v in VARIANTS],
+]
+
+# %% tags=[]
+headline += [
     *[pl.report.headline(f"{nm(n)} BF: Alg. II minus Alg. I (single ranking), neurons within 1 pp ({seeds_txt})",
                          stat["rerank_gain"][n][0], id=f"{n}_rerank_minus_single", paper={"mnist_100": 23,
-                         "mnist_50x50": 17}[n], target="interval above 0", met=graded_met(f"T5_{n}"),
+                         "mnist_50x50": 17}[n], target="interval above 0", met=target_met(f"T5_{n}"),
                          interval=stat["rerank_gain"][n][1], verdict=above_zero(stat["rerank_gain"][n][1]),
                          versus="Alg. I (single ranking)", source=src + " (paper: 35 vs 12, 26 vs 9)")
       for n in bf_seeds],
     pl.report.headline(f"one-vs-all digits {', '.join(d[-1] for d in useful_digits) or 'none'} (useful nets), BF Alg. "
                        "II: largest SSE(1) − SSE(0)", digit_drop, id="one_vs_all_sse_first_removal",
-                       target="< 0 (SSE falls)", met=graded_met("T6"), source=src + ", Figs. 13/17/21"),
+                       target="< 0 (SSE falls)", met=target_met("T6"), source=src + ", Figs. 13/17/21"),
     pl.report.headline(f"full serial BF Alg. II, {nm('mnist_100')}, {len(mnist['train'][0]):,} images: wall time",
                        bf_full.seconds, id="bf_full_run_seconds", target="≤ 60 s (2 cores)", unit="s",
-                       met=graded_met("T7"), source="this notebook", volatile=True),
+                       met=target_met("T7"), source="this notebook", volatile=True),
     pl.report.headline(f"vectorised vs naive BF speedup (first {S['timing_steps']} steps, {len(Xs):,} images)",
                        perf["speedup"], id="bf_vectorised_speedup", unit="×", source="this notebook", volatile=True),
 ]
@@ -815,6 +946,10 @@ findings = [
     + "; ".join(f"{'present' if targets[f'T4_{n}_paper'] else 'absent'} with the equations and "
                 f"{'present' if targets[f'T4_{n}_legacy'] else 'absent'} with the code on {nm(n)}" for n in bf_seeds)
     + ".",
+]
+
+# %% tags=[]
+findings += [
     "The other nets, Alg. II, first seed (cosine: neurons before the SSE doubles; others: within 1 point), the "
     "better Taylor criterion as the authors' code / with the paper's equations / brute force: " + "; ".join(
         f"{n} {best_t(n, 'legacy')} / {best_t(n, 'paper')} / {variants_table.loc[n, col_name('bf', None)]}"
@@ -839,11 +974,13 @@ findings = [
 ]
 for line in findings:
     print("•", line)
-MISS_NOTES = {
+
+# %% tags=[]
+MISS_NOTES = {  # why a target we set can be missed, printed only when it is
     "T1a": "the count is below the paper's own figure; see T1b for the likely reason.",
     "T1b": "the paper's text claims more than its own figure shows (35). A likely reason for the gap to the text: our "
            "nets, trained with exact gradients and Adam on all 60k images, use more of their neurons than the "
-           "paper's (trained with a hidden-layer backprop that omitted the weights, spec §4 item 1). No training "
+           "paper's (trained with a hidden-layer backprop that omitted the weights, see the deviations). No training "
            "choice was made from pruning results.",
     "T2": "as T1b (paper's figure: 26).",
     "T3": "as T1b (paper's figure: 53); the diamond net's accuracy falls slowly rather than all at once, so the "
@@ -855,21 +992,23 @@ MISS_NOTES = {
        for n in bf_seeds},
     **{f"T5_{n}": "single ranking held as long as re-ranking within the interval over seeds." for n in bf_seeds},
     "T6": "a removal that lowers the SSE exists only when the net has harmful neurons.",
-    "T7": "the timing depends on the machine; it was measured with the thread count printed in §5.",
+    "T7": "the timing depends on the machine; it was measured with the thread count printed in section 5.",
 }
-if graded:
+
+# %% tags=[]
+if has_targets:
     for t, ok in targets.items():
         if ok is not None and not ok:
             print(f"MISSED {t}: {MISS_NOTES[t]}")
     if not all(net_info[d]["useful"] for d in digits):
-        print("EXCLUDED from T6:", [d for d in digits if not net_info[d]["useful"]], "(usefulness rule of §2)")
+        print("EXCLUDED from T6:", [d for d in digits if not net_info[d]["useful"]], "(usefulness rule of section 2)")
 
 # %% [markdown] tags=[]
 # ### Sanity checks
 #
-# The asserts in §4 hold in every profile: all criteria start and end at the same SSE, and brute force's first
-# removal is never worse than any criterion's. The accuracy bounds below (spec section 8) are checked in `quick`
-# and `paper` and reported rather than asserted, so that a miss is visible with its number.
+# The asserts in section 4 hold in every profile: all criteria start and end at the same SSE, and brute force's first
+# removal is never worse than any criterion's. The accuracy bounds below (the targets we set for the trained nets) are checked in
+# the quick and paper profiles and reported rather than asserted, so that a miss is visible with its number.
 
 # %% tags=[]
 sanity = {
@@ -885,7 +1024,7 @@ sanity_table = pd.DataFrame({"passed": sanity}).assign(
     measured=[net_info["mnist_100"]["test_acc"], net_info["mnist_50x50"]["test_acc"], net_info["diamond"]["test_acc"],
               net_info["rshape"]["test_acc"], *[net_info[d]["test_acc"] for d in digits],
               net_info["cos_10x10"]["sse0_train"], net_info["cos_50x50"]["sse0_train"]])
-if not graded:
+if not has_targets:
     sanity_table["passed"] = None  # smoke nets are too small and too briefly trained for these bounds
 sanity_table
 
@@ -922,49 +1061,8 @@ pruned_checks = pd.DataFrame({f"{n} seed {s}": pruned_model_check(n, s) for n in
 print("checked: every exported and reloaded pruned model keeps exactly the weights its removals leave")
 pruned_checks
 
-# %% [markdown] tags=[]
-# ### Deviations and unknowns
-#
-# * **MNIST data** [spec §7.1]: full 28 × 28 MNIST (60,000 / 10,000), not the authors' 5,000-image 20 × 20
-#   subset, so absolute SSE is not comparable (the set is 13 times larger) and our nets are 784-input nets.
-# * **Training recipes** [spec §7.3]: Adam on mini-batches instead of the authors' per-sample SGD with momentum,
-#   exact gradients (the authors' code omitted the weights in its hidden-layer backprop), so the trained nets and
-#   hence all curves differ from the published ones.
-# * **MNIST learning rate**: Adam at 0.003 instead of the spec's 0.001. In a side study before any pruning, nets
-#   trained at 0.001 still under-fitted after 15 epochs and scored lower on the suite's 5,000-image validation
-#   split (the choice was made there, never on the test set). The final nets train on all 60,000 images.
-# * **Cosine training length**: 50 epochs in `quick` instead of the spec's 30: after 30 epochs at a constant
-#   learning rate of 0.01 the 1-10-10-1 net's training SSE was still above the spec's sanity bound of 0.1
-#   (training error, no test data involved). All learning rates are constant.
-# * **Sigmoid MNIST nets trained on squared error** stay below 97-98% test accuracy (LeCun et al. 1998 report
-#   about 95-97% for such nets); the spec's bound of 97% is reported above, not asserted.
-# * **One-vs-all nets** [§7.4]: sigmoid outputs with SSE, no softmax; stopped at 95% training accuracy, checked
-#   on the whole training set every 10 batches, at most 5 epochs. On raw 0-255 pixels with U(−1, 1) weights the
-#   hidden units are saturated step functions, so only the output layer learns. On the plain SSE the digit-2 net
-#   stayed on the plateau of the trivial "not a 2" classifier (accuracy = the share of non-2 images, 0.897 on the
-#   test set) even after 20 epochs, so every one-vs-all net now trains on a **class-balanced** SSE (each class
-#   carries half the loss; a project addition, decided on training accuracy alone). The digit-2 net may still end
-#   at its 5-epoch cap below 95%; the usefulness rule of §2 decides whether it enters the verdicts.
-# * **Seeds**: the MNIST 10-class counts are means over `mnist_seeds` trained nets with a 95% t-interval; the
-#   cosine, toy and one-vs-all nets have one seed, so their counts carry no interval and are not compared.
-# * **SSE counts**: `n_sse5` (5% of the total rise, the spec's reading of the paper's figures) is kept for the
-#   paper-versus-ours table; curves are compared with `n_sse2x` (SSE below twice its start), a log-ratio count that
-#   matches the log axis of the figures.
-# * **Random shape** [§7.2]: a seeded 12-vertex star polygon (`shape_seed=7`) stands in for the authors' shape.
-# * **Taylor criteria** [§7.5]: the paper's equations with signed-minimum selection and no thresholding; the
-#   authors' code variant is `legacy_taylor=True` (§10). The text's mean/median thresholding is not specified.
-# * **Pruning set** [§7.6]: the training set, with test curves added along the same removal order.
-# * **"Deepest layer"** [§7.7] is read as the hidden layer next to the output; the layer-preference figure shows
-#   both layers.
-# * **Paper version** [§7.8]: this follows v1 of the paper; v2's body may differ.
-# * **Timing**: T7 is the wall time of the cached Algorithm II brute-force run (including its test-set curve),
-#   measured with the torch thread count printed in §5 when it was computed; the budget is defined for 2 idle
-#   cores.
-
 # %% tags=[]
-notebook_s = time.perf_counter() - run.started
-cold = not any(run.cache_hits.values())  # the wall-time budget (T8) is graded on a cold run only
-results = {
+results = {  # everything results.json records; the timing, the targets and the table are added in the last cell
     "nets": {n: {**net_info[n], "runs": summaries[n]} for n in NETS},
     "at_bf_n_1pp": {n: {"n_1pp": summaries[n]["rerank/bf"]["train"]["n_1pp"], **nr.param_counts(
         net_info[n]["sizes"], runs[n]["rerank", "bf"].masks_after(summaries[n]["rerank/bf"]["train"]["n_1pp"]))}
@@ -980,18 +1078,97 @@ results = {
     "pruned_model_checks": pruned_checks.to_dict("index"),
     "taylor_intuition": {"picks": picks, "rank_correlation": rank_corr.to_dict(),
                          "neurons_with_negative_dE": int((true_dE < 0).sum())},
-    "performance": {**perf, "notebook_s": notebook_s},
-    "targets": {k: (None if v is None or not graded else bool(v)) for k, v in targets.items()} | {
-        "T8": (notebook_s <= (60 if profile == "smoke" else 360)) if (profile != "paper" and cold) else None},
-    "sanity": {k: (bool(v) if graded else None) for k, v in sanity.items()},
-    "paper_vs_ours": versus.to_dict("records"),
+    "sanity": {k: (bool(v) if has_targets else None) for k, v in sanity.items()},
+    "paper_vs_our_run": versus.to_dict("records"),
     "legacy_taylor": legacy_taylor,
-    "headline": headline + [pl.report.headline(
-        "notebook wall time" + ("" if cold else " (warm cache: not graded)"), notebook_s, id="notebook_wall_seconds",
-        target="≤ 360 s (2 cores, cold)" if profile == "quick" else None, unit="s",
-        met=(notebook_s <= 360) if (profile == "quick" and cold) else None, source="this notebook",
-        volatile=True)],
 }
+print("recorded:", ", ".join(results))
+
+
+# %% [markdown] tags=[]
+# ## What we learned
+#
+# The numbers behind each sentence are the ones printed under "What this run shows" above.
+#
+# * **Removing a neuron is cheap to evaluate exactly.** Removing neuron k only changes the next layer's
+#   pre-activation by a rank-1 term, so every candidate is scored at once from cached activations; section 5
+#   prints how much faster that is than one forward pass per candidate, with identical removal orders.
+# * **Serial brute force removes a large share of the neurons without retraining** before training accuracy falls
+#   1 point; compare its count with the paper's figure and with the paper's (larger) claim in its text.
+# * **Re-ranking beats a single ranking.** Removing one neuron changes what the others are worth (many neurons
+#   cancel each other out), so a ranking computed once goes stale; Exercise 4 shows it on a tiny net.
+# * **Whether the Taylor criteria fail depends on how they are computed.** With the paper's own equations the
+#   2nd-order term is exact for a last hidden layer (the one-hidden-layer MNIST net), while the two-hidden-layer
+#   net only gets the diagonal of the Hessian; the authors' code computes the scores differently again. The
+#   printed verdicts say, net by net, whether the paper's failure of the Taylor criteria appears with the
+#   equations and with the code. Near a trained minimum the slope (1st order) says little, as Exercise 3 shows.
+# * **Under-trained nets carry harmful neurons**: brute force can first *lower* their error.
+# * **A removal is not a small step**: it moves a neuron's output all the way to 0, far from where a Taylor
+#   series is expanded (section 3), so an estimate can miss the true change, even in sign.
+
+# %% [markdown] tags=[]
+# ### Deviations from the paper
+#
+# For each point: what the paper states, what the authors' public code does where it matters, and what we chose.
+#
+# * **MNIST data.** The paper trains on a 5,000-image 20 × 20 subset of MNIST (4,500 / 500). We use the full
+#   28 × 28 MNIST (60,000 / 10,000), so absolute SSE is not comparable (the set is 13 times larger) and our nets
+#   are 784-input nets.
+# * **Training recipes.** The paper does not document how its MNIST nets were trained; the authors' code trains
+#   the other nets with per-sample SGD with momentum and a hidden-layer backprop that omits the weights. We use
+#   Adam on mini-batches with exact gradients, so the trained nets, and hence all curves, differ from the
+#   published ones.
+# * **MNIST learning rate**: Adam at 0.003 instead of the 0.001 we first planned. In a side study before any
+#   pruning, nets trained at 0.001 still under-fitted after 15 epochs and scored lower on the suite's 5,000-image
+#   validation split (the choice was made there, never on the test set). The final nets train on all 60,000 images.
+# * **Cosine training length**: 50 epochs in the quick profile (full data, shortened
+#   schedules) instead of the 30 we first planned: after 30 epochs
+#   at a constant learning rate of 0.01 the 1-10-10-1 net's training SSE was still above the sanity bound of 0.1
+#   we set (training error, no test data involved). All learning rates are constant.
+# * **Sigmoid MNIST nets trained on squared error** reach lower test accuracy than today's nets (LeCun et al. 1998
+#   report about 95-97% for such nets); the 97% bound we set is reported above, not asserted.
+# * **One-vs-all nets.** The authors' code trains them with softmax outputs and appears to evaluate them with
+#   sigmoid outputs during pruning. We use sigmoid outputs with SSE, no softmax; stopped at 95% training accuracy,
+#   checked on the whole training set every 10 batches, at most 5 epochs (the paper does not give the number of
+#   epochs). On raw 0-255 pixels with U(−1, 1) weights the hidden units are saturated step functions, so only the
+#   output layer learns. On the plain SSE the digit-2 net stayed on the plateau of the trivial "not a 2"
+#   classifier (accuracy = the share of non-2 images) even after 20 epochs, so every one-vs-all net now trains on
+#   a **class-balanced** SSE (each class carries half the loss; our addition, decided on training accuracy alone).
+#   The digit-2 net may still end at its 5-epoch cap below 95%; the usefulness rule of section 2 decides whether
+#   it enters the verdicts.
+# * **Seeds**: the paper shows one net per experiment. Our MNIST 10-class counts are means over `mnist_seeds`
+#   trained nets with a 95% t-interval; the cosine, toy and one-vs-all nets have one seed, so their counts carry
+#   no interval and are not compared.
+# * **SSE counts**: `n_sse5` (5% of the total rise, our reading of the paper's figures) is kept for the
+#   paper-versus-reproduction table; curves are compared with `n_sse2x` (SSE below twice its start), a log-ratio
+#   count that matches the log axis of the figures.
+# * **Random shape**: the authors' shape cannot be reproduced; a seeded 12-vertex star polygon (`shape_seed=7`)
+#   stands in for it. The diamond rule is exact.
+# * **Taylor criteria.** The paper gives the equations (its Eqs. 1-4 and appendix) and says values above a
+#   threshold were replaced by the mean or median, without giving the threshold. The authors' code computes the
+#   scores differently (no weights in the hidden backprop, ∂E/∂a in place of ∂E/∂O, σ'' alone at the output) and
+#   picks the largest score below the median. We default to the paper's equations with signed-minimum selection
+#   and no thresholding, and run the code's variant beside it on every net (section 10; `legacy_taylor=True` draws
+#   it in the paper-style figures).
+# * **Pruning set**: the paper's text says a validation set, its code uses the training set. We prune on the
+#   training set and add test curves along the same removal order, covering both readings.
+# * **"Deepest layer"** is read as the hidden layer next to the output; the layer-preference figure shows both
+#   layers, so either reading can be checked.
+# * **Paper version**: this follows v1 of the paper; v2's body may differ.
+# * **Timing**: the full brute-force run's time is the wall time of the cached Algorithm II brute-force run
+#   (including its test-set curve), measured with the torch thread count printed in section 5 when it was
+#   computed; the budget we set is defined for 2 idle cores.
+
+# %% tags=[]
+notebook_s = time.perf_counter() - run.started
+cold = not any(run.cache_hits.values())  # the wall-time budget (T8) counts on a cold run only
+results["performance"] = {**perf, "notebook_s": notebook_s}
+results["targets"] = {k: (None if v is None or not has_targets else bool(v)) for k, v in targets.items()} | {
+    "T8": (notebook_s <= (60 if profile == "smoke" else 360)) if (profile != "paper" and cold) else None}
+results["headline"] = headline + [pl.report.headline(
+    "notebook wall time" + ("" if cold else " (warm cache: no target)"), notebook_s, id="notebook_wall_seconds",
+    target="≤ 360 s (2 cores, cold)" if profile == "quick" else None, unit="s",
+    met=(notebook_s <= 360) if (profile == "quick" and cold) else None, source="this notebook", volatile=True)]
 figures = ["taylor_intuition", "cosine", "mnist_single_ranking", "mnist_rerank", "gain_curves", "toys",
            "single_digit", "diamond_boundaries", "layer_preference", "taylor_variants"]
 path = run.write_results(results, figures=figures)  # written last (strict JSON: NaN/inf -> null)

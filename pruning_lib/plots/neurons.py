@@ -8,7 +8,7 @@ import torch
 from matplotlib.colors import ListedColormap
 from matplotlib.ticker import MaxNLocator
 
-from ..methods.neurons import CRITERIA
+from ..methods.neurons import CRITERIA, n_within
 from ..plotting import color, label
 
 
@@ -87,29 +87,63 @@ def cosine_figure(runs, net_info):
     return fig
 
 
+def zoom_end_pct(rr, schedule, drop: float = 0.02, margin: float = 1.25) -> float:
+    """% removed up to which a zoom shows every criterion until it loses `drop` training accuracy (step 5%)."""
+    ends = []
+    for c in CRITERIA:
+        acc = rr[schedule, c].acc
+        ends.append(100.0 * (n_within(acc, drop) + 1) / (len(acc) - 1))
+    return float(min(100.0, max(10.0, 5 * np.ceil(margin * max(ends) / 5))))
+
+
+def zoom_limits(ax, rr, schedule, what, end_pct, start, low_pts: float = 3.0):
+    """y-limits of a zoom panel: accuracy from `low_pts` below the start; SSE up to brute force's value at the end."""
+    if what == "acc":
+        tops = [
+            100 * max(max(rr[schedule, c].acc), max(rr[schedule, c].eval_curves["test"]["acc"]))
+            for c in CRITERIA
+        ]
+        lows = [100 * rr[schedule, c].eval_curves["test"]["acc"][0] for c in CRITERIA] + [100 * start]
+        ax.set_ylim(min(lows) - low_pts, max(tops) + 0.3)
+    else:
+        bf = np.asarray(rr[schedule, "bf"].sse, dtype=float)
+        last = int(round(end_pct / 100 * (len(bf) - 1)))
+        ax.set_ylim(0.97 * bf[: last + 1].min(), max(1.15 * bf[last], 1.3 * bf[0]))
+    ax.set_xlim(0, end_pct)
+
+
 def mnist_figure(runs, net_info, schedule):
-    """SSE and accuracy against % removed for the two MNIST 10-class nets under one schedule (Figs. 3-4, 8-9)."""
-    fig, axes = plt.subplots(2, 2, figsize=(12, 8.5), layout="constrained")
+    """SSE and accuracy against % removed for the two MNIST 10-class nets, each with a zoom on the start (Figs. 3-4)."""
+    fig, axes = plt.subplots(
+        2, 4, figsize=(20, 8.5), layout="constrained", gridspec_kw={"width_ratios": [1, 0.85, 1, 0.85]}
+    )
     for row, net_id in enumerate(["mnist_100", "mnist_50x50"]):
-        criterion_curves(axes[row, 0], runs[net_id], schedule, "sse", pct=True, log=True)
-        criterion_curves(axes[row, 1], runs[net_id], schedule, "acc", pct=True, test=True)
-        axes[row, 1].axhline(
-            100 * (net_info[net_id]["train_acc"] - 0.01),
-            color="0.5",
-            lw=1,
-            ls=":",
-            label="1 point below start",
-        )
-        name = net_name(net_info[net_id]["sizes"])
-        axes[row, 0].set_title(f"{name}: SSE (training set)")
-        axes[row, 1].set_title(f"{name}: accuracy (training solid, test dashed)")
-    axes[0, 1].legend(loc="lower left")
+        rr, name, start = runs[net_id], net_name(net_info[net_id]["sizes"]), net_info[net_id]["train_acc"]
+        end = zoom_end_pct(rr, schedule)
+        for col, what in ((0, "sse"), (2, "acc")):
+            for ax, zoom in ((axes[row, col], False), (axes[row, col + 1], True)):
+                criterion_curves(
+                    ax, rr, schedule, what, pct=True, test=what == "acc", log=what == "sse" and not zoom
+                )
+                if what == "acc":
+                    ax.axhline(100 * (start - 0.01), color="0.5", lw=1, ls=":", label="1 point below start")
+                if zoom:
+                    zoom_limits(ax, rr, schedule, what, end, start)
+                    ax.grid(alpha=0.3)
+                else:
+                    ax.axvspan(0, end, color="0.92", zorder=0)
+            kind = "SSE (training set)" if what == "sse" else "accuracy (training solid, test dashed)"
+            axes[row, col].set_title(f"{name}: {kind}", fontsize=10)
+            axes[row, col + 1].set_title(f"{name}: zoom on the first {end:.0f}% removed", fontsize=10)
+        axes[row, 1].set_ylabel("Sum of Squared Errors (linear scale)")
+    handles, labels = axes[0, 3].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncol=len(labels), fontsize=10)
     title = (
         "Algorithm I: single overall ranking"
         if schedule == "single"
         else "Algorithm II: re-ranking after every removal"
     )
-    fig.suptitle(f"MNIST, {title}")
+    fig.suptitle(f"MNIST, {title} (grey band: the range shown zoomed to its right)")
     return fig
 
 
