@@ -181,23 +181,31 @@ def plot_receptive_fields(net, iteration: int):
     units = [u for u in torch.argsort(reads.sum(1), descending=True, stable=True).tolist() if alive1[u]][:64]
     ncol = 8
     nrow = max(1, int(np.ceil(len(units) / ncol)))
-    fig = plt.figure(figsize=(14, 1.3 * nrow + 0.8), layout="constrained")
-    grid = fig.add_gridspec(nrow, ncol + 4)
+    kept = w1[units][reads[units]].abs()
+    lim = (
+        float(kept.quantile(0.98)) if len(kept) else 1.0
+    )  # one shared scale; the 2% largest weights saturate
+    fig = plt.figure(figsize=(16, 1.75 * nrow + 2.0), layout="constrained")
+    grid = fig.add_gridspec(nrow, ncol + 2, width_ratios=[1] * ncol + [0.2, 3.6])
+    axes, im = [], None
     for i, u in enumerate(units):
         ax = fig.add_subplot(grid[i // ncol, i % ncol])
-        w = w1[u].view(28, 28)
-        lim = float(w.abs().max()) or 1.0
-        ax.imshow(w, cmap=WHITE_DIVERGING, vmin=-lim, vmax=lim)
+        im = ax.imshow(w1[u].view(28, 28), cmap=WHITE_DIVERGING, vmin=-lim, vmax=lim)
         ax.set_xticks([]), ax.set_yticks([])
-        ax.set_title(f"{u}: {int(reads[u].sum())} px", fontsize=7)
-    ax = fig.add_subplot(grid[:, ncol + 1 :])
+        ax.set_title(f"unit {u}: {int(reads[u].sum())} px", fontsize=9)
+        axes.append(ax)
+    if im is not None:
+        fig.colorbar(im, ax=axes, location="bottom", shrink=0.5, aspect=40, extend="both",
+                     label="weight of a kept connection (red +, blue −; white: pruned)")  # fmt: skip
+    ax = fig.add_subplot(grid[nrow // 4 : max(nrow - nrow // 4, 1), ncol + 1])
     count = reads[alive1].sum(0).view(28, 28)
-    im = ax.imshow(count, cmap="viridis")
-    fig.colorbar(im, ax=ax, fraction=0.046, label="alive units reading the pixel")
-    ax.set_title(f"{int((count > 0).sum())} of 784 pixels still read", fontsize=10)
+    im2 = ax.imshow(count, cmap="viridis")
+    fig.colorbar(im2, ax=ax, location="right", shrink=0.8, label="alive units reading the pixel")
+    ax.set_title(f"pixels read by all alive units:\n{int((count > 0).sum())} of 784 still read", fontsize=11)
     ax.set_xticks([]), ax.set_yticks([])
-    fig.suptitle(f"First-layer receptive fields after NNrelief: {int(alive1.sum())} of 300 units alive "
-                 f"(iteration {iteration}; {len(units)} shown)")  # fmt: skip
+    fig.suptitle(f"First-layer receptive fields after NNrelief: {int(alive1.sum())} of 300 units alive at "
+                 f"iteration {iteration}; the {len(units)} that read the most pixels, one shared colour scale",
+                 fontsize=14)  # fmt: skip
     return fig
 
 
@@ -236,4 +244,52 @@ def plot_optimizers(arms: dict, target_pct: float | None, alpha_fc: float, profi
     ax2.set_title("accuracy")
     ax2.legend(fontsize=8, loc="lower left")
     fig.suptitle(f"NNrelief on LeNet-300-100 with Adam and with SGD (α = {alpha_fc}, {profile})")
+    return fig
+
+
+def plot_alpha_and_rules(table, alpha_fc: float, epochs: float):
+    """Left: remaining % per alpha after each short iteration; middle: test accuracy; right: the rule ablation."""
+    sweep = table[table["arm"] == "alpha"]
+    rules = table[table["arm"] != "alpha"]
+    T = int(table["iteration"].max())
+    fig, axes = plt.subplots(1, 3, figsize=(17, 4.6), gridspec_kw={"width_ratios": [1, 1, 1.25]},
+                             layout="constrained")  # fmt: skip
+    shades = plt.cm.Oranges(np.linspace(0.45, 0.95, T))
+    ax, ax2 = axes[0], axes[1]
+    dense_acc = 100 * float(sweep[sweep["iteration"] == 0]["test_acc"].iloc[0])
+    for t, c in zip(range(1, T + 1), shades):
+        at = sweep[sweep["iteration"] == t].sort_values("alpha")
+        ax.plot(at["alpha"], at["params_pct"], "o-", color=c, label=f"after iteration {t}")
+        if epochs:
+            ax2.plot(at["alpha"], 100 * at["test_acc"], "o-", color=c, label=f"iteration {t}, retrained")
+        ax2.plot(
+            at["alpha"], 100 * at["test_acc_pruned"], "v:", color=c, ms=4, label=f"iteration {t}, just pruned"
+        )
+    ax2.axhline(dense_acc, color=color("dense"), ls="--", lw=1, label="dense")
+    percent_ticks(ax, list(sweep["params_pct"]))
+    ax.xaxis.set_major_locator(plt.FixedLocator(sorted(sweep["alpha"].unique())))
+    for a in (ax, ax2):
+        a.axvline(alpha_fc, color="0.6", lw=0.8, ls=":")
+        a.set_xlabel("α (share of each unit's importance kept)")
+    ax.set_ylabel("parameters remaining (log scale)")
+    ax.set_title("α sets how much one pruning call keeps")
+    ax.legend(fontsize=8)
+    ax2.set_ylabel("test accuracy (%)")
+    ax2.set_title("accuracy at each α")
+    ax2.legend(fontsize=7, ncol=2, loc="lower right")
+    ax2.xaxis.set_major_locator(plt.FixedLocator(sorted(sweep["alpha"].unique())))
+    ax3 = axes[2]
+    names = list(dict.fromkeys(rules["arm"]))
+    final = rules[rules["iteration"] == T].set_index("arm").loc[names]
+    colours = [color("relief"), "#6a3d9a", "#1f4fd8", "0.5"]
+    bars = ax3.barh(names, final["params_pct"], color=colours[: len(names)])
+    ax3.bar_label(bars, [f" {p:.2f}% left, test {100 * a:.2f}%" for p, a in zip(final["params_pct"], final["test_acc"])],
+                  fontsize=9)  # fmt: skip
+    ax3.set_xlim(0, 1.6 * float(final["params_pct"].max()))
+    ax3.invert_yaxis()
+    ax3.set_xlabel(f"parameters remaining after iteration {T} (%)")
+    ax3.set_title(f"the two rules from the authors' code, switched off (α = {alpha_fc})")
+    retrain = f"{epochs:g} epochs of retraining after each" if epochs else "no retraining"
+    its = f"{T} short iteration{'s' if T > 1 else ''}"
+    fig.suptitle(f"NNrelief on LeNet-300-100: {its} ({retrain}) per α and per rule set")
     return fig
