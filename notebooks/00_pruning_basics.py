@@ -1,6 +1,8 @@
 # %% [markdown] tags=[]
 # # 00 · Pruning basics: sparsity, compression, FLOPs and the magnitude baselines
 #
+# [![Open in Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/pruning-suite/pruning-suite/blob/main/notebooks/00_pruning_basics.ipynb)
+#
 # **What you will learn**
 #
 # * what sparsity, compression and FLOPs mean, and how PyTorch stores a pruned layer (`weight_orig`, `weight_mask`);
@@ -33,6 +35,19 @@
 # once and cached; (3) one-shot pruning without retraining, three ways, and each layer's sensitivity; (4) Han et
 # al.'s iterative prune-and-retrain down to about 8% of the weights, next to their published Table 2; (5) what
 # pruning does to the weights; (6) the paper-versus-reproduction table, with 95% intervals; (7) what we learned.
+
+# %% tags=[]
+# In Colab: fetch the suite, install it and MNIST; anywhere else this cell does nothing.
+import sys
+
+if "google.colab" in sys.modules:
+    import subprocess
+
+    suite = "/content/pruning-suite"
+    subprocess.run(["git", "clone", "-q", "https://github.com/pruning-suite/pruning-suite", suite], check=False)
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "-e", suite], check=True)
+    subprocess.run([sys.executable, "-m", "pruning_lib.data"], check=True, cwd=suite)
+    sys.path.insert(0, suite)
 
 # %% tags=["parameters"]
 import os

@@ -1,6 +1,8 @@
 # %% [markdown] tags=[]
 # # 01 · Gumbel-softmax pruning: learning which connections exist by gradient descent
 #
+# [![Open in Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/pruning-suite/pruning-suite/blob/main/notebooks/01_gumbel_softmax_pruning.ipynb)
+#
 # Zhang Zhang, Ruyi Tao, Jiang Zhang. *Neural Network Pruning by Gradient Descent*. arXiv:2311.12526 (2023);
 # code: [github.com/3riccc/neural_pruning](https://github.com/3riccc/neural_pruning) (a toy tutorial only).
 #
@@ -35,6 +37,19 @@
 # gradual magnitude pruning at the same sizes and the same training budget, what the surviving pixels and
 # pathways look like, and whether those pixels beat simple choices of as many pixels; (4) the paper next to our
 # run, where every comparison carries a 95% interval and a verdict.
+
+# %% tags=[]
+# In Colab: fetch the suite, install it and MNIST; anywhere else this cell does nothing.
+import sys
+
+if "google.colab" in sys.modules:
+    import subprocess
+
+    suite = "/content/pruning-suite"
+    subprocess.run(["git", "clone", "-q", "https://github.com/pruning-suite/pruning-suite", suite], check=False)
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "-e", suite], check=True)
+    subprocess.run([sys.executable, "-m", "pruning_lib.data"], check=True, cwd=suite)
+    sys.path.insert(0, suite)
 
 # %% tags=["parameters"]
 import os
@@ -180,8 +195,7 @@ plt.show()
 # with the noise `F.gumbel_softmax` would draw, the binary form gives the identical mask and the identical
 # gradient on the logits.
 
-# %% tags=[]
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 gate = G.GumbelGate((30, 20), tau=3.0)
 logits = gate.logits.detach().clone().contiguous().requires_grad_()
 torch.manual_seed(11)
@@ -255,8 +269,7 @@ pl.exercises.gumbel.check_density_penalty(density_penalty)
 # "0.15% of the parameters" means at most 399 kept weights: the biases alone are 0.154% of all 266,610
 # parameters, so the claim can only count the gated weights. Both conventions are reported below.
 
-# %% tags=[]
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 lenet, lenet_gates = G.lenet300_gated(seed=method_seed)
 print("gated layers:", [(g.layer, tuple(g.logits.shape)) for g in lenet_gates])
 print(f"gated weights N = {G.n_gated(lenet_gates):,}; biases (never gated) = "

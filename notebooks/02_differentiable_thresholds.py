@@ -1,6 +1,8 @@
 # %% [markdown] tags=[]
 # # 02 · Differentiable thresholds: learning where to prune
 #
+# [![Open in Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/pruning-suite/pruning-suite/blob/main/notebooks/02_differentiable_thresholds.ipynb)
+#
 # **Paper:** Franco Manessi, Alessandro Rozza, Simone Bianco, Paolo Napoletano, Raimondo Schettini. *Automated
 # Pruning for Deep Neural Network Compression.* ICPR 2018, arXiv:1712.01721.
 #
@@ -46,6 +48,19 @@
 # `quick` (the default: full MNIST, shortened schedules; every run is cached, so a rerun takes seconds), `smoke`
 # (tiny subsets, proves the code runs, numbers meaningless) and `paper` (the long schedules with 3 seeds; a GPU
 # is recommended).
+
+# %% tags=[]
+# In Colab: fetch the suite, install it and MNIST; anywhere else this cell does nothing.
+import sys
+
+if "google.colab" in sys.modules:
+    import subprocess
+
+    suite = "/content/pruning-suite"
+    subprocess.run(["git", "clone", "-q", "https://github.com/pruning-suite/pruning-suite", suite], check=False)
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "-e", suite], check=True)
+    subprocess.run([sys.executable, "-m", "pruning_lib.data"], check=True, cwd=suite)
+    sys.path.insert(0, suite)
 
 # %% tags=["parameters"]
 import os
@@ -193,8 +208,7 @@ plt.show()
 # mask); the peak of |∂v/∂t| (≈ tβ/4 + 1/2, at x = t); and the half-width of the band around ±t where
 # |∂v/∂t| > 1e-3, next to the 12/β bound:
 
-# %% tags=[]
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 family = thr.family_table(BETAS, T)  # float64, on 60,001 points of [-3, 3]
 family
 
@@ -249,8 +263,7 @@ pl.exercises.thresholds.check_threshold_gradient(dv_dt)
 # made. All counts in this notebook are given for the prunable weights and for all parameters (weights + biases,
 # which are never pruned); compression = total / nonzero.
 
-# %% tags=[]
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 cols = ["layer", "type", "shape", "weights", "flops_dense"]
 for net, title in NETS.items():
     model = pl.models.build_model(net)
@@ -262,8 +275,7 @@ for net, title in NETS.items():
 # Han et al.'s per-layer results (Tables 2 and 3, weights only). Rebuilding their totals from the rounded
 # per-layer percentages gives slightly more than 8%:
 
-# %% tags=[]
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 for net, number in [("lenet300", 2), ("lenet5", 3)]:
     table = pl.reference.han_table(number)
     sizes = {n: m.weight.numel() for n, m in pl.masks.prunable_layers(pl.models.build_model(net)).items()}
@@ -286,7 +298,7 @@ t1.loc[["LeNet-300-100", "LeNet-5"]]
 # **Han et al. (rebuilt)** is the suite's one Han run (`pl.methods.han.rebuilt`, shared with notebooks 00 and
 # 05): iterative prune → retrain to Han's published per-layer fractions (Tables 2–3, 8% in total), with a
 # schedule chosen on the validation split. Its budget (iterations × retraining epochs) is its own, longer than
-# ours: every table shows the budgets, and Section 5 measures the paper's claim that learning the thresholds
+# our run's: every table shows the budgets, and Section 5 measures the paper's claim that learning the thresholds
 # needs less training.
 #
 # **Gradual magnitude pruning** (Zhu & Gupta 2017) is the standard train-while-pruning baseline: the sparsity
@@ -514,7 +526,7 @@ def operating_point(net):
 
 
 def reductions(net, lam_):
-    """The reported test numbers of ours at λ = lam_, and its reduction against Han rebuilt and published."""
+    """The reported test numbers of our run at λ = lam_, and its reduction against Han rebuilt and published."""
     row = sweep_ours[(sweep_ours["network"] == net) & (sweep_ours["lam"] == lam_)].mean(numeric_only=True)
     what = f"ours_{lam_:g}"
     interval = err_interval(what, net)
@@ -914,10 +926,10 @@ for net in NETS:
                            paper=claim, target=f"{claim_lo}–{claim_hi}%" if has_targets else None, unit="%",
                            met=met(has and a["matched_error_rebuilt"] and claim_lo <= a["reduction_vs_han_rebuilt_pct"] <= claim_hi),
                            source=src_m + "; above the range is explained in Section 5, not a success"),
-        pl.report.headline(f"{tag} training epochs, ours / {HAN.NAME} (ours reaching Han's sparsity and error)",
+        pl.report.headline(f"{tag} training epochs, our run / {HAN.NAME} (our run reaching Han's sparsity and error)",
                            epoch_ratio, id=f"{net}_training_epochs_ratio", target="< 1, at Han's sparsity and error" if has_targets else None,
                            met=targets[f"{net}_shorter_training"]["met"], source="Manessi et al. 2018 (C1)"),
-        pl.report.headline(f"{tag} training seconds, ours / {HAN.NAME}", sec_ratio, id=f"{net}_training_seconds_ratio",
+        pl.report.headline(f"{tag} training seconds, our run / {HAN.NAME}", sec_ratio, id=f"{net}_training_seconds_ratio",
                            source="Manessi et al. 2018 (C1); wall-clock when computed", volatile=True),
         pl.report.headline(f"{tag} our run: FLOP % activation-aware (Han's definition)", float(flop[net].loc["total", "our run: FLOP % (act.-aware)"]),
                            id=f"{net}_ours_flops_act_pct", paper=float(flop[net].loc["total", "Han 2015: FLOP % (act.-aware)"]),
@@ -993,7 +1005,7 @@ for m, name in [("han", HAN.NAME), ("thresholds", "our run"), ("random", "the un
 #   the library, but this notebook no longer offers it: the Han comparison must share the dense start.
 #   LeNet-5 has ReLUs after the convolutions (the suite's shared definition; Caffe's has none).
 # * **Han baseline**: the suite's shared Han et al. (rebuilt) run (notebooks 00, 02, 05): Han's published
-#   per-layer fractions, a schedule of its own chosen on validation, so its budget differs from ours (both
+#   per-layer fractions, a schedule of its own chosen on validation, so its budget differs from our run's (both
 #   shown). The earlier equal-budget, one-shared-q baseline of this notebook is gone: it was weaker than Han's
 #   published numbers, and three Han numbers disagreed across the suite. The transfer proxy prunes its own
 #   5-way network with the same per-layer fractions at our short budget.

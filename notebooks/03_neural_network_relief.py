@@ -1,6 +1,8 @@
 # %% [markdown] tags=[]
 # # 03 · Neural network relief: pruning by neural activity
 #
+# [![Open in Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/pruning-suite/pruning-suite/blob/main/notebooks/03_neural_network_relief.ipynb)
+#
 # A. Dekhovich, D. M. J. Tax, M. H. F. Sluiter, M. A. Bessa. *Neural network relief: a pruning algorithm based
 # on neural activity.* Machine Learning 113(5), 2024 (arXiv:2109.10795); code `adekhovich/NNrelief`.
 #
@@ -33,6 +35,19 @@
 # `quick` (the default: full MNIST, shortened schedules), `smoke` (tiny subsets of MNIST and one-epoch schedules:
 # it only proves the code runs, its numbers mean nothing) or `paper` (the authors' 60-epoch schedules; a GPU is
 # recommended). The method lives in `pruning_lib/methods/relief/` and its figures in `pruning_lib/plots/relief.py`.
+
+# %% tags=[]
+# In Colab: fetch the suite, install it and MNIST; anywhere else this cell does nothing.
+import sys
+
+if "google.colab" in sys.modules:
+    import subprocess
+
+    suite = "/content/pruning-suite"
+    subprocess.run(["git", "clone", "-q", "https://github.com/pruning-suite/pruning-suite", suite], check=False)
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "-e", suite], check=True)
+    subprocess.run([sys.executable, "-m", "pruning_lib.data"], check=True, cwd=suite)
+    sys.path.insert(0, suite)
 
 # %% tags=["parameters"]
 import os

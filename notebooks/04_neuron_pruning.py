@@ -1,6 +1,8 @@
 # %% [markdown] tags=[]
 # # 04 · Removing whole neurons: serial brute force versus Taylor estimates
 #
+# [![Open in Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/pruning-suite/pruning-suite/blob/main/notebooks/04_neuron_pruning.ipynb)
+#
 # **Paper.** Nikolas Wolfe, Aditya Sharma, Lukas Drude, Bhiksha Raj, *The Incredible Shrinking Neural Network: New
 # Perspectives on Learning Representations Through The Lens of Pruning*, arXiv:1701.04465 (2017).
 #
@@ -40,6 +42,19 @@
 # minutes on 2 CPU cores) or from Jupyter. `profile="smoke"` proves the code runs in under a minute on tiny subsets
 # (numbers meaningless); `profile="paper"` uses the paper's longer training schedules and data sizes. Trained nets
 # and pruning runs are cached under `cache/`.
+
+# %% tags=[]
+# In Colab: fetch the suite, install it and MNIST; anywhere else this cell does nothing.
+import sys
+
+if "google.colab" in sys.modules:
+    import subprocess
+
+    suite = "/content/pruning-suite"
+    subprocess.run(["git", "clone", "-q", "https://github.com/pruning-suite/pruning-suite", suite], check=False)
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "-e", suite], check=True)
+    subprocess.run([sys.executable, "-m", "pruning_lib.data"], check=True, cwd=suite)
+    sys.path.insert(0, suite)
 
 # %% tags=["parameters"]
 import os
