@@ -11,23 +11,41 @@ from .files import atomic_write
 
 _PALETTE = sns.color_palette("colorblind")
 
+# One distinct colour per method, from the colour-blind-safe palette (Okabe-Ito / seaborn "colorblind"), with
+# a method's variants in shades of one hue: one-shot magnitude blues, Han's magnitude-and-retrain greens, neuron
+# removal (the structured family) indigos. The figures add a marker per method, so no reader depends on
+# colour alone.
 METHOD_COLORS = {
     "dense": "#333333",
-    "random": "#9a9a9a",
-    "magnitude_global": _PALETTE[0],
-    "magnitude_layerwise": _PALETTE[9],
-    "han": _PALETTE[2],
-    "gumbel": _PALETTE[3],
-    "thresholds": _PALETTE[4],
-    "relief": _PALETTE[1],
-    "neurons": _PALETTE[5],
-    "neurons_ft": _PALETTE[5],
-    "gradual": "#17a2b8",
-    "han_rebuilt": "#8b6508",
+    "random": _PALETTE[7],  # grey
+    "magnitude_global": _PALETTE[0],  # blue
+    "magnitude_layerwise": _PALETTE[9],  # sky blue
+    "han": _PALETTE[2],  # bluish green
+    "han_rebuilt": "#00513a",  # dark green
+    "gradual": "#a39a00",  # olive (the palette's yellow, darkened to read on white)
+    "gumbel": _PALETTE[3],  # vermilion
+    "thresholds": _PALETTE[4],  # reddish purple
+    "relief": "#e69f00",  # orange (Okabe-Ito's, yellower than the vermilion)
+    "neurons": "#332288",  # indigo
+    "neurons_ft": "#8877cc",  # light indigo
     # the neuron-pruning paper's own colours: blue brute force, green 1st order, red 2nd order
     "bf": "#1f4fd8",
     "taylor1": "#2a9d3a",
     "taylor2": "#d62728",
+}
+METHOD_MARKERS = {
+    "dense": "",
+    "random": "x",
+    "magnitude_global": "o",
+    "magnitude_layerwise": "h",
+    "han": "s",
+    "han_rebuilt": "*",
+    "gradual": "D",
+    "gumbel": "v",
+    "thresholds": "^",
+    "relief": "P",
+    "neurons": "X",
+    "neurons_ft": "X",
 }
 METHOD_LABELS = {
     "dense": "dense",
@@ -66,6 +84,11 @@ def set_style() -> None:
 def color(method: str):
     """The colour of a method (the same in every figure of the suite)."""
     return METHOD_COLORS[method]
+
+
+def marker(method: str) -> str:
+    """The marker of a method in line plots ("o" for a method without one)."""
+    return METHOD_MARKERS.get(method, "o")
 
 
 def label(method: str) -> str:

@@ -4,28 +4,30 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.patches import Patch
 
-from ..plotting import color, compression_axis, label
+from ..plotting import color, compression_axis, label, marker
 
 ORDER = [
     "gumbel", "thresholds", "relief", "neurons", "neurons_ft", "han", "han_rebuilt", "gradual", "magnitude_global",
     "random",
 ]  # fmt: skip
 STYLE = {
-    "neurons_ft": dict(color=color("neurons"), ls="--", label="neuron removal (BF) + fine-tune"),
+    "neurons_ft": dict(ls="--"),
     "magnitude_global": dict(label="global magnitude (one-shot)"),
     "random": dict(label="random (one-shot)"),
 }
 MARK = {"dense with zeros": "s", "sparse CSR": "^", "compact": "o"}
+PROFILE_WORDS = {
+    "smoke": "smoke test: tiny data, the numbers mean nothing",
+    "quick": "full MNIST, shortened schedules",
+    "paper": "the papers' schedules",
+}
 
 
 def style(method: str) -> dict:
     """Colour, line style and label of a method in these figures."""
-    base = {
-        "color": color(method if method != "neurons_ft" else "neurons"),
-        "ls": "-",
-        "label": label(method),
-    }
+    base = {"color": color(method), "ls": "-", "label": label(method), "marker": marker(method)}
     return {**base, **STYLE.get(method, {})}
 
 
@@ -41,17 +43,17 @@ def curve(df):
     return g.sort_values("c")
 
 
-def _tradeoff_axes(ax, df) -> None:
-    for method in ORDER:
+def _tradeoff_axes(ax, df, order=ORDER, alpha=1.0) -> None:
+    for method in order:
         sub = df[df["method"] == method]
         if sub.empty:
             continue
         c, st = curve(sub), style(method)
-        marker = "*" if len(c) == 1 else "o"
-        ax.plot(c["c"], 100 * c["acc"], marker=marker, ms=9 if len(c) == 1 else 4, color=st["color"], ls=st["ls"],
-                label=st["label"])  # fmt: skip
+        mark = "*" if len(c) == 1 else st["marker"]
+        ax.plot(c["c"], 100 * c["acc"], marker=mark, ms=11 if len(c) == 1 else 5, color=st["color"], ls=st["ls"],
+                label=st["label"], alpha=alpha, lw=1.5 if alpha == 1 else 1)  # fmt: skip
         if c["n"].max() > 1:
-            ax.fill_between(c["c"], 100 * c["lo"], 100 * c["hi"], color=st["color"], alpha=0.15, lw=0)
+            ax.fill_between(c["c"], 100 * c["lo"], 100 * c["hi"], color=st["color"], alpha=0.15 * alpha, lw=0)
 
 
 def tradeoff_figure(points, net: str, title: str, n_seeds: int, profile: str, short_epochs: float, bands=()):
@@ -80,7 +82,8 @@ def tradeoff_figure(points, net: str, title: str, n_seeds: int, profile: str, sh
     for ax in axes[1]:
         ax.set_xlabel("compression of the weights (total / nonzero, log scale; dotted: the bands)")
     fig.suptitle(
-        f"{title}: accuracy vs compression, {profile} profile, {n_seeds} seed{'s' if n_seeds > 1 else ''}"
+        f"{title}: accuracy vs compression ({PROFILE_WORDS.get(profile, profile)}), "
+        f"{n_seeds} seed{'s' if n_seeds > 1 else ''}"
         + (" (line: mean, band: min-max)" if n_seeds > 1 else "")
     )
     handles, labels = axes[1, 0].get_legend_handles_labels()
@@ -96,7 +99,7 @@ def _theoretical(ax, df) -> None:
             g = sub.groupby("value")[["compression_weights", "speedup_theoretical"]].mean()
             g = g.sort_values("compression_weights")
             st = style(method)
-            ax.plot(g["compression_weights"], g["speedup_theoretical"], marker="o", ms=3, color=st["color"],
+            ax.plot(g["compression_weights"], g["speedup_theoretical"], marker=st["marker"], ms=4, color=st["color"],
                     ls=st["ls"], label=st["label"])  # fmt: skip
     ax.plot([1, 1024], [1, 1024], color="0.6", ls=":", lw=1, label="speedup = compression")
     compression_axis(ax)
@@ -117,14 +120,12 @@ def _measured(ax, lat) -> None:
 
 def speedup_figure(points, latency, nets: dict, threads: int):
     """Per network: the FLOP speedup each method promises, and the CPU speedup measured at batch 1 and 256."""
-    fig, axes = plt.subplots(2, 3, figsize=(15, 8.5), sharey="col")
+    fig, axes = plt.subplots(2, 3, figsize=(15, 9.5), sharey="col")
     for r, net in enumerate(nets):
         ax = axes[r, 0]
         _theoretical(ax, points[(points["network"] == net) & (points["method"] != "dense")])
         ax.set_ylabel(f"{nets[net]}\ntheoretical speedup (dense / effective FLOPs)")
-        ax.set_title("theoretical" if r == 0 else "")
-        if r == 0:
-            ax.legend(fontsize=7, loc="upper left")
+        ax.set_title("theoretical (dotted: speedup = compression)" if r == 0 else "")
         for c, b in enumerate((1, 256), start=1):
             _measured(axes[r, c], latency[(latency["network"] == net) & (latency["batch"] == b)])
             axes[r, c].set_title(f"measured on the CPU, batch {b}" if r == 0 else "")
@@ -133,10 +134,20 @@ def speedup_figure(points, latency, nets: dict, threads: int):
         for k, m in MARK.items()
     ]
     axes[0, 2].legend(handles=handles, fontsize=8, loc="upper left", title="representation", title_fontsize=8)
+    timed = [m for m in ORDER if m in set(latency["method"])]
+    methods = [Patch(color=style(m)["color"], label=style(m)["label"]) for m in timed]
+    fig.legend(
+        handles=methods,
+        loc="lower center",
+        ncol=min(len(methods), 5) or 1,
+        fontsize=8,
+        title="method (colour, in every panel)",
+        title_fontsize=8,
+    )
     fig.suptitle(
         f"Speedup: FLOPs promise vs CPU time ({threads} threads; colours as in the trade-off figures)"
     )
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.1, 1, 1))
     return fig
 
 
@@ -150,7 +161,7 @@ def cost_figure(points, nets: dict, seed: int, profile: str):
             sub = df[df["method"] == method].sort_values("compression_weights")
             if not sub.empty:
                 st = style(method)
-                ax.plot(sub["compression_weights"], np.maximum(sub["seconds"] / dense_s, 1e-4), marker="o", ms=4,
+                ax.plot(sub["compression_weights"], np.maximum(sub["seconds"] / dense_s, 1e-4), marker=st["marker"], ms=5,
                         color=st["color"], ls=st["ls"], label=st["label"])  # fmt: skip
         ax.axhline(1, color=color("dense"), ls="--", lw=1, label="one dense training")
         compression_axis(ax)
@@ -159,5 +170,33 @@ def cost_figure(points, nets: dict, seed: int, profile: str):
         ax.set_title(f"{nets[net]} (seed {seed}; one dense training = {dense_s:.0f} s)")
     axes[0].set_ylabel("cost to reach the point / cost of dense training")
     axes[0].legend(fontsize=7, loc="lower right")
-    fig.suptitle(f"Cost of each method ({profile} profile)")
+    fig.suptitle(f"Cost of each method ({PROFILE_WORDS.get(profile, profile)})")
     return fig
+
+
+def added_method_figure(points, added, nets: dict, regime: str = "own"):
+    """Per network: every method's mean curve (faint) in one regime, and a method added by the reader (bold)."""
+    fig, axes = plt.subplots(1, len(nets), figsize=(6.5 * len(nets), 4.6), squeeze=False)
+    for ax, net in zip(axes[0], nets):
+        df = points[(points["network"] == net) & (points["regime"] == regime)]
+        _tradeoff_axes(ax, df, alpha=0.35)
+        new = added[added["network"] == net]
+        _tradeoff_axes(ax, new, order=list(dict.fromkeys(new["method"])))
+        dense = points[(points["network"] == net) & (points["method"] == "dense")]["test_acc"].mean()
+        ax.axhline(100 * dense, color=color("dense"), ls="--", lw=1)
+        compression_axis(ax)
+        ax.set_xlim(1, 1024)
+        ax.set_ylim(max(0, 100 * _lowest_acc(df, new) - 2), 100)
+        ax.set_xlabel("compression of the weights (total / nonzero, log scale)")
+        ax.set_title(f"{nets[net]}: {', '.join(map(label, dict.fromkeys(new['method'])))} (bold)")
+    axes[0, 0].set_ylabel("test accuracy (%)")
+    handles, labels = axes[0, -1].get_legend_handles_labels()
+    fig.tight_layout(rect=(0, 0.1, 1, 1))
+    fig.legend(handles, labels, loc="lower center", ncol=6, fontsize=8)
+    fig.suptitle(f"A new method among the others (each method's {regime} budget; dashed: dense)", y=1.02)
+    return fig
+
+
+def _lowest_acc(*frames) -> float:
+    """The smallest test accuracy over several tables of points."""
+    return float(min(f["test_acc"].min() for f in frames if len(f)))
