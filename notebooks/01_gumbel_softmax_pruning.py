@@ -311,6 +311,7 @@ def toy_run(s):
     return model, pd.DataFrame(payload["history"])
 
 
+# %% tags=[]
 def toy_summary(model):
     """Kept / effective edges, split checks, sign symmetry of one toy model."""
     masks = G.argmax_masks(model)
