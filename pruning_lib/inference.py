@@ -26,7 +26,9 @@ from .models import MLP, LeNet5, LeNet300100
 
 def plain_copy(model: nn.Module) -> nn.Module:
     """A copy of `model` with masks made permanent (ordinary parameters holding the masked values), in eval mode."""
-    return remove_masks(clone(model)).eval()
+    plain = remove_masks(clone(model)).eval()
+    # weight_orig * mask may come out contiguous: restore LeNet5's channels-last layout, or the copy runs slower
+    return plain.to(memory_format=torch.channels_last) if isinstance(plain, LeNet5) else plain
 
 
 def _linear_chain(model: nn.Module) -> tuple[list[nn.Linear], list[str]]:
@@ -105,8 +107,9 @@ class CompactLeNet5(nn.Module):
         self.register_buffer("feats", feats)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = F.max_pool2d(F.relu(self.conv1(x)), 2)
-        x = F.max_pool2d(F.relu(self.conv2(x)), 2).flatten(1).index_select(1, self.feats)
+        """The same computation as LeNet5's: channels-last, pooling before the ReLU (the function is unchanged)."""
+        x = F.relu(F.max_pool2d(self.conv1(x.contiguous(memory_format=torch.channels_last)), 2))
+        x = F.relu(F.max_pool2d(self.conv2(x), 2)).flatten(1).index_select(1, self.feats)
         return self.fc2(F.relu(self.fc1(x)))
 
 
@@ -114,7 +117,7 @@ def _conv(w: torch.Tensor, b: torch.Tensor) -> nn.Conv2d:
     conv = nn.Conv2d(w.shape[1], w.shape[0], w.shape[-1])
     with torch.no_grad():
         conv.weight.copy_(w), conv.bias.copy_(b)
-    return conv
+    return conv.to(memory_format=torch.channels_last)  # as LeNet5: the dense model it is timed against
 
 
 @torch.no_grad()

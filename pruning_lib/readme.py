@@ -56,6 +56,20 @@ def _rows(docs: list[dict]):
     return [(d, r) for d in docs for r in d.get("headline", []) if not r.get("volatile")]
 
 
+def seeds_of(doc: dict, row: dict):
+    """How many seeds a row pools: its own `seeds`, else the run's seed list for the row's network, else '–'."""
+    if row.get("seeds"):
+        return row["seeds"]
+    seeds = doc.get("seeds")
+    if isinstance(seeds, list):
+        return len(seeds)
+    if isinstance(seeds, dict):
+        keys = [k for k in seeds if row["id"].startswith(f"{k}_")]
+        if keys:
+            return len(seeds[max(keys, key=len)])
+    return "–"
+
+
 def _table(pairs) -> list[str]:
     """One markdown table of headline rows (notebook, id, quantity, paper, target, measured, seeds, interval, verdict)."""
     lines = [
@@ -70,7 +84,7 @@ def _table(pairs) -> list[str]:
             fmt(r["paper"], r["unit"]),
             r["target"] or "–",
             fmt(r["measured"], r["unit"]),
-            r.get("seeds") or 1,
+            seeds_of(d, r),
             fmt_interval(r.get("interval"), r["unit"]),
             verdict(r),
         ]
@@ -161,7 +175,7 @@ def times_markdown(run_times: dict) -> str:
     test = run_times.get("_commands", {}).get("test")
     if test:
         out.append(
-            f"- `make test`: {timings.duration(test['seconds'])} on {test['cpus']} CPU cores ({test['date']})."
+            f"- `make test` (after `make setup` and `make data`): {timings.duration(test['seconds'])} on {test['cpus']} CPU cores ({test['date']})."
         )
         out.append(
             f"- On disk: `.venv` {test['venv_bytes'] / 1e9:.1f} GB (PyPI's default torch wheel, with CUDA libraries), "

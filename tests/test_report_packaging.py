@@ -152,3 +152,11 @@ def test_readme_findings_and_times_are_generated(tmp_path):
         or "CPU cores (01 7.0 min" in text
     )
     assert "| 3 |" in text and "### Paper reproductions" in text and "old" not in text
+
+
+def test_seeds_column_reads_the_row_or_its_network():
+    doc = {"seeds": {"lenet300": [0, 1, 2], "lenet5": [0, 1]}}
+    assert readme.seeds_of(doc, {"id": "lenet5_own_best"}) == 2
+    assert readme.seeds_of(doc, {"id": "lenet300_x"}) == 3
+    assert readme.seeds_of(doc, {"id": "x", "seeds": 5}) == 5
+    assert readme.seeds_of({"seeds": [0]}, {"id": "x"}) == 1 and readme.seeds_of({}, {"id": "x"}) == "–"
