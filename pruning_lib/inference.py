@@ -26,9 +26,7 @@ from .models import MLP, LeNet5, LeNet300100
 
 def plain_copy(model: nn.Module) -> nn.Module:
     """A copy of `model` with masks made permanent (ordinary parameters holding the masked values), in eval mode."""
-    plain = remove_masks(clone(model)).eval()
-    # weight_orig * mask may come out contiguous: restore LeNet5's channels-last layout, or the copy runs slower
-    return plain.to(memory_format=torch.channels_last) if isinstance(plain, LeNet5) else plain
+    return remove_masks(clone(model)).eval()
 
 
 def _linear_chain(model: nn.Module) -> tuple[list[nn.Linear], list[str]]:

@@ -130,10 +130,20 @@ def pruned_tensors(model: nn.Module) -> dict[str, tuple[nn.Module, str]]:
 
 
 def remove_masks(model: nn.Module) -> nn.Module:
-    """Make every mask permanent (weights, biases, any pruned tensor): plain parameters holding masked values."""
+    """Make every mask permanent (weights, biases, any pruned tensor): plain parameters holding masked values.
+
+    Each parameter keeps the memory layout of the tensor it replaces (e.g. LeNet5's channels-last convolutions),
+    which torch's prune.remove, a product with a contiguous mask, would otherwise drop.
+    """
     for module in model.modules():
         for name in pruned_names(module):
+            stride = getattr(module, f"{name}_orig").stride()
             prune.remove(module, name)
+            param = getattr(module, name)
+            if param.stride() != stride:
+                param.data = torch.empty_strided(
+                    param.shape, stride, dtype=param.dtype, device=param.device
+                ).copy_(param.data)
     return model
 
 

@@ -226,3 +226,16 @@ def test_export_after_an_optimiser_step_holds_the_trained_weights():
     assert torch.equal(
         masks.load_state(nn.Sequential(nn.Linear(4, 3)), masks.export_state(model))(x), model(x)
     )
+
+
+def test_remove_masks_keeps_each_tensors_memory_layout():
+    """prune.remove's product with a contiguous mask drops LeNet5's channels-last layout; remove_masks keeps it."""
+    from pruning_lib.models import LeNet5
+
+    model = LeNet5()
+    for m in (model.conv2, model.fc1):
+        torch.nn.utils.prune.custom_from_mask(m, "weight", torch.rand_like(m.weight) > 0.5)
+    expected = {n: model.get_submodule(n).weight_orig.stride() for n in ("conv2", "fc1")}
+    masks.remove_masks(model)
+    assert {n: model.get_submodule(n).weight.stride() for n in expected} == expected
+    assert model.conv2.weight.is_contiguous(memory_format=torch.channels_last)
