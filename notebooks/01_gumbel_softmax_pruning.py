@@ -57,6 +57,7 @@ import os
 profile = os.environ.get("PRUNING_PROFILE", "quick")  # smoke | quick | paper
 seed = 0  # the method's runs use seed 2050 + seed (2050 is the authors' seed); the dense reference uses seed
 device = "auto"  # auto | cpu | cuda | mps
+jobs = int(os.environ.get("PRUNING_JOBS", "0"))  # parallel workers for the plans of MNIST runs: 0 = one per core
 tau = 3.0  # temperature of the forward mask's straight-through gradient (authors: 3, no annealing)
 tau_density = 1.0  # temperature of the independent density sample D_hat (authors: 1, PyTorch's default)
 lr = 0.01  # Adam learning rate for weights, biases and gate logits together (authors' code: 0.01)
@@ -105,7 +106,7 @@ pl.checks.check_bool("strict_targets", strict_targets)
 pl.checks.check_bool("solutions", solutions)
 run = pl.setup_run("gumbel", profile, PROFILES, seed=seed, device=device,
                    params=dict(tau=tau, tau_density=tau_density, lr=lr, toy_lambda=toy_lambda,
-                               strict_targets=strict_targets, solutions=solutions))
+                               strict_targets=strict_targets, solutions=solutions, jobs=pl.jobs.check_jobs(jobs)))
 S = run.settings
 method_seed = 2050 + seed
 targets_apply = profile != "smoke"  # the smoke profile's numbers mean nothing: no target is judged there
@@ -417,6 +418,12 @@ print(f"one epoch: dense {cost['dense']:.2f} s, gated {cost['gated']:.2f} s -> g
 # every run's kept count against its history after training and again after each reload from the cache
 # (`pl.metrics.check_sparsity`: a lost mask raises). Next to the test accuracy, each run's accuracy on the
 # validation split is measured: the only data any choice below reads.
+#
+# The runs themselves are planned ahead, stage by stage: `run.plan` takes a list of tasks (`G.plan`: the λ
+# grid here; the headline seeds, the baselines and the pixel controls further down, once the choices they
+# depend on are made), prints its size and estimated cost, runs the tasks in parallel (`jobs` workers, one per
+# CPU core by default, through submitit) and caches them; the cells then read the cache. A run's recorded
+# seconds depend on how many ran beside it; the gated-epoch cost above is measured alone.
 
 # %% tags=[]
 mnist, mnist_times = {}, []
@@ -440,6 +447,9 @@ def run_lambda(lam, s=method_seed):
 
 
 # %% tags=[]
+RECIPE = dict(sample_repeats=S["sample_repeats"], lr=lr, tau=tau, tau_density=tau_density)  # run_lambda's recipe
+run.plan("grid", [G.plan.mnist_task(lam, profile, epochs=S["mnist_epochs"], seed=method_seed, device=run.device,
+                                    **RECIPE) for lam in S["lambdas"]], jobs)
 with run.timed("mnist"):
     for lam in S["lambdas"]:
         mnist[lam] = run_lambda(lam)
@@ -502,6 +512,10 @@ runs[["lambda", "kept", "effective_kept", "density_weights_pct", "compression_we
 
 # %% tags=[]
 head_seeds = [method_seed + i for i in range(S["seeds"])]
+run.plan("seeds", [G.plan.mnist_task(head_lam, profile, epochs=S["mnist_epochs"], seed=s, device=run.device, **RECIPE)
+                   for s in head_seeds[1:]]
+         + [G.plan.baseline_task("magnitude", profile, k, epochs=S["mnist_epochs"], seed=seed, dense_seed=seed,
+                                 device=run.device) for k in runs["kept"]], jobs)  # the baselines of the grid too
 with run.timed("headline_seeds"):
     seed_runs = {method_seed: mnist[head_lam]}
     for s in head_seeds[1:]:
@@ -581,6 +595,9 @@ def magnitude_row(k, s):
 
 
 # %% tags=[]
+run.plan("baselines", [G.plan.baseline_task(kind, profile, seed_runs[s]["kept"], epochs=budget_epochs, seed=seed + i,
+                                            dense_seed=seed, device=run.device)
+                       for i, s in enumerate(head_seeds) for kind in ("magnitude", "gradual")], jobs)
 with run.timed("baseline"):
     baseline = pd.DataFrame([magnitude_row(k, seed) for k in runs["kept"]])
     at_head = []
@@ -677,6 +694,8 @@ pixel_sets = {"Gumbel pixels": gumbel_pixels, "top-variance pixels": G.top_varia
 control_k = min(head_k, G.pixel_capacity(dense, n_pix))
 
 # %% tags=[]
+run.plan("pixel_controls", [G.plan.pixel_task(name, profile, pix, control_k, epochs=budget_epochs, seed=seed,
+                                              device=run.device) for name, pix in pixel_sets.items()], jobs)
 with run.timed("pixel_controls"):
     controls, control_correct = [], {}
     for name, pix in pixel_sets.items():

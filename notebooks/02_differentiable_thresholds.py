@@ -68,6 +68,7 @@ import os
 profile = os.environ.get("PRUNING_PROFILE", "quick")  # smoke | quick | paper
 seed = 0
 device = "auto"  # auto | cpu | cuda | mps
+jobs = int(os.environ.get("PRUNING_JOBS", "0"))  # parallel workers for the plan of training runs: 0 = one per core
 lam = 2.0  # λ, weight of the regularizer: the knob along the accuracy/sparsity trade-off (always in the sweep)
 reg = "l0"  # regularizer of the main runs: l0 | thr_exp | thr_log | band_l1 | none
 beta_mode = "anneal"  # anneal: c grows from 50 to 1000 | fixed: c stays at 1000
@@ -123,7 +124,7 @@ pl.checks.check_choice("reg", reg, thr.REGULARIZERS)
 pl.checks.check_choice("beta_mode", beta_mode, thr.BETA_MODES)
 pl.checks.check_bool("solutions", solutions)
 run = pl.setup_run("thresholds", profile, PROFILES, seed=seed, device=device,
-                   params=dict(lam=lam, reg=reg, beta_mode=beta_mode, solutions=solutions))
+                   params=dict(lam=lam, reg=reg, beta_mode=beta_mode, solutions=solutions, jobs=pl.jobs.check_jobs(jobs)))
 S = run.settings
 SEEDS = [seed + i for i in range(S["seeds"])]
 NETS = {"lenet300": "LeNet-300-100", "lenet5": "LeNet-5"}
@@ -285,6 +286,17 @@ for net, number in [("lenet300", 2), ("lenet5", 3)]:
     display(table)
 t1 = pl.reference.han_table(1).set_index("network")
 t1.loc[["LeNet-300-100", "LeNet-5"]]
+
+# %% [markdown] tags=[]
+# **The plan.** Every training run of sections 3, 4 and 6 (dense models, Han et al. (rebuilt), gradual magnitude
+# pruning, our λ sweep, the regularizer ablation) is one task of a plan built from the profile table
+# (`thr.plan.notebook_plan`). `run.plan` prints its size and estimated cost, runs the tasks in parallel (`jobs`
+# workers, one per CPU core by default; through submitit, so a cluster works too) and caches every result; the
+# cells below then read the cache. Seconds recorded by a run depend on how many ran beside it.
+
+# %% tags=[]
+run.plan("runs", thr.plan.notebook_plan(S, NETS, SEEDS, LAMS, OPTS, {"beta_mode": beta_mode, "lr": LR}, profile,
+                                        run.device), jobs)
 
 # %% [markdown] tags=[]
 # ## 3 · The dense reference and two baselines

@@ -65,6 +65,7 @@ profile = os.environ.get("PRUNING_PROFILE", "quick")  # smoke (tiny data, proves
 # shortened schedules) | paper (the papers' schedules; a GPU helps)
 seed = 0  # first seed; the profile's seed count runs upward from here
 device = "auto"  # training device; latencies are always measured on the CPU
+jobs = int(os.environ.get("PRUNING_JOBS", "0"))  # parallel workers for the plan of section 1: 0 = one per core
 solutions = os.environ.get("PRUNING_SOLUTIONS") == "1"  # True: fill every exercise with its reference answer
 
 # %% tags=["injected-parameters", "nbval-skip"]
@@ -179,7 +180,8 @@ PROFILES = {
     ),
 }  # fmt: skip
 pl.checks.check_bool("solutions", solutions)
-run = pl.setup_run("head_to_head", profile, PROFILES, seed=seed, device=device, params={"solutions": solutions})
+run = pl.setup_run("head_to_head", profile, PROFILES, seed=seed, device=device,
+                   params={"solutions": solutions, "jobs": pl.jobs.check_jobs(jobs)})
 S = run.settings
 for regimes in S["plan"].values():  # the Gumbel runs train from scratch on this profile's data
     for net_plan in regimes.values():
@@ -233,6 +235,9 @@ def operating_points(net, s):
                                              han_summary["seconds"], han_summary["cache_hit"])))
     return dense, info, out
 
+
+run.plan("points", pl.compare.plan({net: S["plan"][net] for net in NETS}, SEEDS, profile, str(run.device),
+                                   run_once={net: same_in_both(net) for net in NETS}), jobs)
 
 rows, models, dense_info = [], {}, {}
 for net in NETS:

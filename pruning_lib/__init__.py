@@ -17,6 +17,7 @@ _MODULES = {
     "files",
     "frontier",
     "inference",
+    "jobs",
     "masks",
     "methods",
     "metrics",

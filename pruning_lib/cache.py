@@ -3,7 +3,8 @@
 One versioning scheme: the key hashes (CACHE_VERSION, kind, the kind's `version`, config). A module bumps the
 `version` it passes when a change to its code makes old results wrong. A payload is a dict of tensors,
 numbers, strings, lists and dicts, so it loads with `weights_only=True`. Writes are atomic; a file that fails
-to load is moved aside and recomputed, never trusted.
+to load is moved aside and recomputed, never trusted. A miss is computed under an exclusive lock on the key
+(`fcntl.flock` where the OS has it), so parallel jobs that share the cache compute each entry once.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ import hashlib
 import json
 import os
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -140,6 +142,27 @@ def cached(
     payload = load(kind, config, version)
     if payload is not None:
         return payload, True
-    payload = plain(compute())
-    save(kind, config, payload, version)
+    with key_lock(cache_path(kind, config, version)):
+        payload = load(kind, config, version)  # another job may have computed it while this one waited
+        if payload is not None:
+            return payload, True
+        payload = plain(compute())
+        save(kind, config, payload, version)
     return payload, False
+
+
+@contextmanager
+def key_lock(path: Path) -> Iterator[None]:
+    """Hold an exclusive lock on the cache entry at `path` (other processes wait); a no-op without fcntl."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: no cross-process lock; parallel jobs may then compute an entry twice
+        yield
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.with_name(f".{path.stem}.lock"), "a") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)

@@ -1,7 +1,9 @@
 """Head-to-head harness (notebook 05): every registered method's points on one network, split and seed.
 
 `operating_points` loops over `pl.methods.registry.METHODS` (no method code here); `measure` then computes every
-number the same way for all methods: counts, compression, FLOPs, validation and test accuracy.
+number the same way for all methods: counts, compression, FLOPs, validation and test accuracy (cached per
+model). `plan` lists the same work as `pl.jobs` tasks, one per (network, seed, regime, method), so that it can
+run in parallel before the notebook's loop reads every result from the cache.
 """
 
 from __future__ import annotations
@@ -11,10 +13,37 @@ from dataclasses import replace
 
 from torch import nn
 
+from . import cache
+from .jobs import EPOCH_SECONDS, Task
 from .methods import registry
 from .methods.base import Point
 from .metrics import summary
 from .train import evaluate
+
+EVAL_SECONDS = {"lenet300": 0.05, "lenet5": 1.3}  # validation + test pass of one point
+COST_FACTOR = {"gumbel": 4.0, "thresholds": 4.0}  # epoch cost against a plain epoch (gated / parametrized)
+_SPLIT_KEYS: dict[int, tuple] = {}
+
+
+def split_key(splits) -> str:
+    """A fingerprint of the validation and test split (computed once per Splits object in a process)."""
+    hit = _SPLIT_KEYS.get(id(splits))
+    if hit is None or hit[0] is not splits:
+        hit = _SPLIT_KEYS[id(splits)] = (splits, cache.fingerprint(splits.val, splits.test))
+    return hit[1]
+
+
+def accuracies(model: nn.Module, splits) -> dict:
+    """Validation and test accuracy of `model`, cached by the model's and the splits' fingerprints."""
+    cfg = {"model": cache.fingerprint(model), "splits": split_key(splits)}
+
+    def compute() -> dict:
+        return {
+            "val_acc": evaluate(model, *splits.val)["acc"],
+            "test_acc": evaluate(model, *splits.test)["acc"],
+        }
+
+    return cache.cached("h2h-accuracy", cfg, compute)[0]
 
 
 def measure(point: Point, network: str, seed: int, splits, input_shape=(1, 28, 28)) -> dict:
@@ -33,8 +62,7 @@ def measure(point: Point, network: str, seed: int, splits, input_shape=(1, 28, 2
         "flops_dense": s["flops_dense"],
         "flops_effective": s["flops_effective"],
         "speedup_theoretical": s["speedup_theoretical"],
-        "val_acc": evaluate(point.model, *splits.val)["acc"],
-        "test_acc": evaluate(point.model, *splits.test)["acc"],
+        **accuracies(point.model, splits),
         "epochs": point.epochs,
         "seconds": point.seconds,
         "cache_hit": point.cache_hit,
@@ -61,3 +89,51 @@ def operating_points(
         method = replace(methods[name], **spec) if spec else methods[name]
         points += method.points(dense, splits, values=values, budget=budget, seed=seed)
     return points
+
+
+def task_cost(net: str, method: str, spec: Mapping) -> float:
+    """Estimated seconds of one method's points on `net` (training epochs x epoch cost, plus measuring)."""
+    n = len(list(spec["values"]))
+    budget = spec.get("budget", 0)
+    epochs = sum(budget) if isinstance(budget, tuple | list) else float(budget)
+    per_value = method not in ("relief",)  # relief: one run of max(values) iterations, `budget` each
+    total = epochs * (n if per_value else max(spec["values"]))
+    return (total * COST_FACTOR.get(method, 1.0) * EPOCH_SECONDS[net] + n * EVAL_SECONDS[net]) or 1.0
+
+
+def fill_points(net: str, profile: str, seed: int, device: str, method: str, spec: Mapping) -> None:
+    """A task: one method's points on the dense reference of (net, profile, seed), trained and measured, cached."""
+    from .dense import profile_data, reference_model
+
+    dense, _ = reference_model(net, profile, seed, device)
+    splits = profile_data(profile)
+    for p in operating_points(dense, splits, {method: spec}, seed=seed):
+        accuracies(p.model, splits)
+
+
+def plan(
+    plans: Mapping[str, Mapping[str, Mapping]], seeds: Mapping[str, list], profile: str, device: str,
+    run_once: Mapping[str, list] | None = None,
+) -> list[Task]:  # fmt: skip
+    """The head-to-head's tasks: per network and seed its dense model, each (regime, method), Han (rebuilt).
+
+    plans = {net: {regime: {method: spec}}}; run_once[net] lists the methods whose spec is the same in every
+    regime (planned once, under the first regime).
+    """
+    from .dense import reference_task
+    from .methods.han import rebuilt_task
+
+    tasks = []
+    for net, regimes in plans.items():
+        once = set((run_once or {}).get(net, ()))
+        for s in seeds[net]:
+            common = {"net": net, "profile": profile, "seed": s, "device": device}
+            tasks += [reference_task(net, profile, s, device), rebuilt_task(net, profile, s, device)]
+            for i, (regime, methods) in enumerate(regimes.items()):
+                for method, spec in methods.items():
+                    if i > 0 and method in once:
+                        continue
+                    tasks.append(Task(f"{method} {net} seed {s} {regime}", "pruning_lib.compare:fill_points",
+                                      {**common, "method": method, "spec": dict(spec)},
+                                      task_cost(net, method, spec)))  # fmt: skip
+    return tasks

@@ -14,6 +14,7 @@ from torch import nn
 
 from . import cache
 from .data import mnist_splits
+from .jobs import EPOCH_SECONDS, Task
 from .models import build_model, kaiming_init
 from .train import evaluate, fit, seed_everything
 
@@ -150,3 +151,15 @@ def reference_model(name: str, profile: str, seed: int = 0, device: str | torch.
         name, profile_data(profile), epochs=cfg["epochs"], recipe=DENSE_RECIPE, data_key=data_key,
         seed=seed, device=device,
     )  # fmt: skip
+
+
+def reference_task(name: str, profile: str, seed: int = 0, device="cpu") -> Task:
+    """A `pl.jobs` task that trains (or finds in the cache) the dense reference of (name, profile, seed)."""
+    kwargs = {"name": name, "profile": profile, "seed": seed, "device": str(device)}
+    cost = reference_config(name, profile, seed)["epochs"] * EPOCH_SECONDS.get(name, 1.0)
+    return Task(f"dense {name} seed {seed}", "pruning_lib.dense:fill_reference", kwargs, cost)
+
+
+def fill_reference(name: str, profile: str, seed: int, device: str) -> None:
+    """The body of `reference_task`: `reference_model`, for its cache entry."""
+    reference_model(name, profile, seed, device)

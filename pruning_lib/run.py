@@ -108,6 +108,7 @@ class Run:
     params: dict = field(default_factory=dict)
     timings: dict = field(default_factory=dict)
     cache_hits: dict = field(default_factory=dict)
+    plans: dict = field(default_factory=dict)
     started: float = field(default_factory=time.perf_counter)
 
     def __getitem__(self, key: str) -> Any:
@@ -126,6 +127,24 @@ class Run:
             yield
         finally:
             self.timings[name] = round(time.perf_counter() - t0, 2)
+
+    def plan(self, name: str, tasks: list, jobs: int = 0) -> dict:
+        """Run a plan of `pl.jobs` tasks (jobs=0: one worker per core), timed under `name`; returns its record.
+
+        Prints the plan's size and estimated cost first; results.json lists every plan (tasks, computed, jobs).
+        """
+        from .jobs import auto_jobs, describe, run_tasks
+
+        jobs = auto_jobs(jobs, self.device)
+        print(f"plan {name!r}: {describe(tasks, jobs)}")
+        with self.timed(f"plan_{name}"):
+            ran = run_tasks(tasks, jobs=jobs)
+        quick = sum(v < 1.0 for v in ran.values())  # a task whose results are all cached takes well under 1 s
+        self.plans[name] = {"tasks": len(tasks), "under_1s": quick, "jobs": jobs,
+                            "seconds": self.timings[f"plan_{name}"], "task_seconds": ran}  # fmt: skip
+        print(f"plan {name!r}: {len(ran)} tasks in {self.timings[f'plan_{name}']:.0f} s with {jobs} job(s), "
+              f"{quick} of them under a second (already cached); the cells below read the cache")  # fmt: skip
+        return self.plans[name]
 
     def cached(self, name: str, kind: str, config: dict, compute, version: int = 1):
         """`pl.cache.cached`, recording under `name` whether it was a hit (results.json lists them)."""
@@ -158,6 +177,7 @@ class Run:
             **results,
             "timings_s": {**dict(results.get("timings_s", {})), **self.timings},
             "cache_hits": self.cache_hits,
+            "plans": self.plans,
         }
         write_json(self.out_dir / "results.json", doc)
         publish(self.out_dir, self.final_dir)

@@ -20,6 +20,7 @@ from torch import nn
 from .. import stats
 from ..cache import cached
 from ..dense import profile_data, reference_config, reference_model
+from ..jobs import EPOCH_SECONDS, Task
 from ..masks import export_state, kept_weights, load_state
 from ..metrics import check_sparsity, counts, layer_table
 from ..models import build_model
@@ -112,3 +113,15 @@ def summarize(model: nn.Module, net: str, splits, sched: dict, payload: dict, hi
         "seconds": payload["seconds"],
         "cache_hit": hit,
     }
+
+
+def rebuilt_task(net: str, profile: str, seed: int = 0, device="cpu") -> Task:
+    """A `pl.jobs` task that runs (or finds in the cache) the shared Han run of (net, profile, seed)."""
+    kwargs = {"net": net, "profile": profile, "seed": seed, "device": str(device)}
+    cost = schedule(net, profile)["epochs"] * EPOCH_SECONDS.get(net, 1.0)
+    return Task(f"han_rebuilt {net} seed {seed}", "pruning_lib.methods.han:fill_rebuilt", kwargs, cost)
+
+
+def fill_rebuilt(net: str, profile: str, seed: int, device: str) -> None:
+    """The body of `rebuilt_task`: `rebuilt`, for its cache entry."""
+    rebuilt(net, profile, seed, device)

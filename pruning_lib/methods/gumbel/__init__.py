@@ -20,6 +20,7 @@ cached under cache/gumbel-mnist/ (notebook 01's quick runs use epochs=10, seed=2
 `magnitude_run(dense, kept, train, epochs=...)`; the pixel controls are `pixel_run(dense, pixels, kept, train, ...)`.
 """
 
+from . import plan  # the notebook's plans of MNIST runs
 from .binary import logistic_noise
 from .controls import (
     CONTROLS_VERSION,
@@ -90,6 +91,7 @@ __all__ = [
     "argmax_masks",
     "cached_lenet300",
     "cached_model",
+    "plan",
     "components",
     "density_row",
     "effective_edges",

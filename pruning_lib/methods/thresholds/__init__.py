@@ -16,6 +16,7 @@ count them), `verdicts` (per-image correctness, intervals, paired verdicts). The
 
 from ...train import correct  # per-image correctness (re-exported)
 from ..magnitude import error_pct
+from . import plan  # the notebook's plan of runs
 from .flops import activation_flops
 from .functions import (
     BETA_MODES,
@@ -77,6 +78,7 @@ __all__ = [
     "linear_probe",
     "original_weights",
     "paired",
+    "plan",
     "regularizer",
     "remaining_by_layer",
     "run_row",

@@ -1,0 +1,179 @@
+"""A plan of cacheable experiments, run in parallel through submitit (local processes or a SLURM cluster).
+
+A `Task` names a library function ("module:function") and its keyword arguments; running it fills the shared
+cache and returns nothing the notebook needs. `run_tasks(tasks, jobs)` runs a plan: inline when jobs <= 1,
+otherwise as `jobs` submitit workers that share one claim folder, each taking the next unclaimed task (largest
+estimated cost first), with cpu_count // jobs torch threads each. Entries two workers both need are computed
+once (the cache locks a key while it is computed). A task that needs another's result (a dense model)
+simply asks the cache for it, computing it or waiting for the worker that is. After the plan, the notebook's
+own loop reads every result from the cache.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import secrets
+import shutil
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+
+from .paths import cache_dir
+
+EXECUTORS = ("local", "slurm", "auto")
+EPOCH_SECONDS = {
+    "lenet300": 1.5,
+    "lenet5": 8.0,
+}  # one MNIST training epoch on 2 CPU cores: for estimates only
+
+
+@dataclass(frozen=True)
+class Task:
+    """One cacheable experiment: `fn` ("module:function") called with `kwargs`; `cost` its estimated seconds."""
+
+    name: str
+    fn: str
+    kwargs: dict = field(default_factory=dict)
+    cost: float = 1.0
+
+
+def resolve(fn: str):
+    """The function named "package.module:function"."""
+    module, _, name = fn.partition(":")
+    if not name:
+        raise ValueError(f"a task's fn must read 'module:function', got {fn!r}")
+    return getattr(importlib.import_module(module), name)
+
+
+def run_task(task: Task) -> float:
+    """Run one task in this process; returns its seconds."""
+    t0 = time.perf_counter()
+    resolve(task.fn)(**task.kwargs)
+    return time.perf_counter() - t0
+
+
+def ordered(tasks: list[Task]) -> list[Task]:
+    """The order workers take tasks in: larger estimated cost first (ties keep the planned order)."""
+    return sorted(tasks, key=lambda t: -t.cost)
+
+
+def threads_per_job(jobs: int) -> int:
+    """torch threads for each of `jobs` workers on this machine (at least 1)."""
+    return max(1, (os.cpu_count() or 1) // max(1, jobs))
+
+
+def check_jobs(jobs: int) -> int:
+    """`jobs` itself when it is 0 (automatic) or a positive integer; a ValueError otherwise."""
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 0:
+        raise ValueError(f"jobs must be 0 (automatic) or a positive integer, got {jobs!r}")
+    return jobs
+
+
+def auto_jobs(jobs: int, device) -> int:
+    """`jobs` checked; 0 means one per CPU core (at most 8) on the CPU, and 1 on an accelerator."""
+    if check_jobs(jobs):
+        return jobs
+    return min(8, os.cpu_count() or 1) if torch.device(device).type == "cpu" else 1
+
+
+def _claim(folder: Path, i: int) -> bool:
+    """Atomically claim task `i` of a plan (True for exactly one worker)."""
+    try:
+        os.close(os.open(folder / f"{i}.claim", os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+        return True
+    except FileExistsError:
+        return False
+
+
+def worker(tasks: list[Task], folder: str, threads: int) -> list[tuple[str, float]]:
+    """One submitit job: claim and run tasks until none is left; returns (name, seconds) of those it ran."""
+    torch.set_num_threads(threads)
+    folder, done = Path(folder), []
+    for i, task in enumerate(tasks):
+        if not _claim(folder, i):
+            continue
+        try:
+            done.append((task.name, run_task(task)))
+        except Exception as e:
+            raise RuntimeError(f"task {task.name!r} failed:\n{traceback.format_exc()}") from e
+        (folder / f"{i}.done").touch()
+    return done
+
+
+def estimate(tasks: list[Task], jobs: int = 1) -> dict:
+    """The plan's size and its estimated seconds: in all, and on the wall with `jobs` workers."""
+    total = sum(t.cost for t in tasks)
+    lanes = [0.0] * max(1, jobs)
+    for t in ordered(tasks):  # greedy: the next task goes to the lane that frees first
+        lanes[lanes.index(min(lanes))] += t.cost
+    return {"tasks": len(tasks), "cpu_seconds": total, "wall_seconds": max(lanes), "jobs": max(1, jobs)}
+
+
+def describe(tasks: list[Task], jobs: int = 1) -> str:
+    """One line: how many tasks, and their estimated cost here."""
+    e = estimate(tasks, jobs)
+    return (
+        f"{e['tasks']} tasks, about {e['cpu_seconds'] / 60:.0f} min of work if none is cached; "
+        f"about {e['wall_seconds'] / 60:.0f} min with {e['jobs']} job(s)"
+    )
+
+
+def executor(folder: Path, kind: str = "local", timeout_min: int = 24 * 60, **parameters):
+    """A submitit executor: "local" (processes on this machine), "slurm", or "auto" (SLURM where present)."""
+    import submitit
+
+    if kind not in EXECUTORS:
+        raise ValueError(f"executor={kind!r} is not one of {EXECUTORS}")
+    ex = submitit.AutoExecutor(folder=folder, cluster=None if kind == "auto" else kind)
+    ex.update_parameters(timeout_min=timeout_min, **parameters)
+    return ex
+
+
+def run_tasks(
+    tasks: list[Task], jobs: int = 1, kind: str = "local", poll_s: float = 5.0, **parameters
+) -> dict[str, float]:
+    """Run a plan (inline for jobs <= 1, else `jobs` submitit workers); returns seconds per task it ran."""
+    if not isinstance(jobs, int) or jobs < 1:
+        raise ValueError(f"jobs must be a positive integer, got {jobs!r}")
+    tasks = ordered(tasks)
+    if jobs == 1 or len(tasks) <= 1:
+        return {t.name: run_task(t) for t in tasks}
+    from .train import progress
+
+    folder = cache_dir() / "jobs" / f"{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(3)}"
+    (folder / "claims").mkdir(parents=True)
+    ex = executor(folder / "logs", kind, **parameters)
+    threads = threads_per_job(jobs) if kind == "local" else parameters.get("cpus_per_task", 1)
+    handles = [
+        ex.submit(worker, tasks, str(folder / "claims"), threads) for _ in range(min(jobs, len(tasks)))
+    ]
+    bar = progress(total=len(tasks), desc=f"plan ({len(handles)} jobs)")
+    try:
+        wait = 0.1
+        while not all(h.done() for h in handles):
+            time.sleep(wait)
+            wait = min(poll_s, 1.5 * wait)  # short plans return quickly, long ones are polled every poll_s
+            bar.n = len(list((folder / "claims").glob("*.done")))
+            bar.refresh()
+    except BaseException:  # an interrupted notebook stops its workers; finished tasks stay in the cache
+        for h in handles:
+            h.cancel(check=False)
+        raise
+    finally:
+        bar.close()
+    seconds, errors = {}, []
+    for h in handles:
+        try:
+            seconds.update(dict(h.result()))
+        except Exception as e:  # submitit re-raises the worker's error with its traceback
+            errors.append(str(e))
+    if errors:
+        raise RuntimeError(
+            f"{len(errors)} job(s) of the plan failed (logs in {folder / 'logs'}):\n" + errors[0]
+        )
+    shutil.rmtree(folder, ignore_errors=True)  # the logs are kept only when a job failed
+    return seconds

@@ -1,0 +1,88 @@
+"""The plan runner: submitit's local executor fills the shared cache; concurrent jobs compute a key once."""
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from conftest import mnist_or_skip
+from pruning_lib import cache, compare, jobs
+from pruning_lib.dense import reference_model
+
+
+def test_bad_plans_fail_before_any_work():
+    with pytest.raises(ValueError, match="positive integer"):
+        jobs.run_tasks([], jobs=0)
+    with pytest.raises(ValueError, match="module:function"):
+        jobs.resolve("pruning_lib.dense.fill_reference")
+    with pytest.raises(ValueError, match="executor"):
+        jobs.executor("unused", kind="kubernetes")
+
+
+def test_estimate_balances_lanes():
+    tasks = [jobs.Task(str(i), "m:f", {}, c) for i, c in enumerate([5, 4, 3, 3, 1])]
+    e = jobs.estimate(tasks, jobs=2)
+    assert e["cpu_seconds"] == 16 and e["wall_seconds"] == 8  # 5+3 and 4+3+1
+    assert [t.cost for t in jobs.ordered(tasks)] == [5, 4, 3, 3, 1]
+
+
+def test_local_executor_fills_the_cache_then_the_notebook_only_hits():
+    mnist_or_skip()
+    tasks = [
+        jobs.Task(
+            f"dense {s}",
+            "pruning_lib.dense:fill_reference",
+            dict(name="lenet300", profile="smoke", seed=s, device="cpu"),
+        )
+        for s in (0, 1)
+    ]
+    seconds = jobs.run_tasks(tasks, jobs=2, poll_s=0.5)
+    assert set(seconds) == {"dense 0", "dense 1"}  # each ran exactly once, in one of the two jobs
+    for s in (0, 1):
+        _, info = reference_model("lenet300", "smoke", s)
+        assert info["cache_hit"], f"seed {s} was not filled by the plan"
+
+
+def test_a_failing_task_fails_the_plan_with_its_name():
+    bad = [jobs.Task(f"bad {i}", "pruning_lib.jobs:resolve", {"fn": "no-colon"}) for i in range(2)]
+    with pytest.raises(RuntimeError, match="bad"):
+        jobs.run_tasks(bad, jobs=2, poll_s=0.5)
+
+
+def test_concurrent_jobs_compute_one_key_once(tmp_path):
+    log = tmp_path / "computed.log"
+    code = textwrap.dedent(f"""
+        import os, time
+        from pruning_lib import cache
+        def compute():
+            with open({str(log)!r}, "a") as f:
+                f.write(str(os.getpid()) + "\\n")
+            time.sleep(1.0)
+            return {{"value": 42}}
+        payload, hit = cache.cached("jobs-test", {{"k": 1}}, compute)
+        print(payload["value"], hit)
+    """)
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, env=os.environ.copy()
+        )
+        for _ in range(2)
+    ]
+    outs = sorted(p.communicate(timeout=120)[0].split() for p in procs)
+    assert all(p.returncode == 0 for p in procs)
+    assert outs == [["42", "False"], ["42", "True"]]  # one computed, the other waited and read it
+    assert len(log.read_text().split()) == 1
+    assert cache.load("jobs-test", {"k": 1}) == {"value": 42, "config": {"k": 1}}
+
+
+def test_head_to_head_plan_covers_every_method_once():
+    plans = {"lenet300": {"short": {"random": dict(values=[2, 4]), "gumbel": dict(values=[1.0], budget=1)},
+                          "own": {"random": dict(values=[2, 4]), "gumbel": dict(values=[1.0], budget=2)}}}  # fmt: skip
+    tasks = compare.plan(plans, {"lenet300": [0, 1]}, "smoke", "cpu", run_once={"lenet300": ["random"]})
+    names = sorted(t.name for t in tasks)
+    assert len(names) == len(set(names)) == 2 * (2 + 3)  # dense, Han rebuilt, random once, gumbel twice
+    assert "random lenet300 seed 1 own" not in names
+    gumbel = {t.name: t.cost for t in tasks if t.name.startswith("gumbel")}
+    assert gumbel["gumbel lenet300 seed 0 own"] > gumbel["gumbel lenet300 seed 0 short"]
