@@ -419,7 +419,7 @@ print(f"one epoch: dense {cost['dense']:.2f} s, gated {cost['gated']:.2f} s -> g
 # (`pl.metrics.check_sparsity`: a lost mask raises). Next to the test accuracy, each run's accuracy on the
 # validation split is measured: the only data any choice below reads.
 #
-# The runs themselves are planned ahead, stage by stage: `run.plan` takes a list of tasks (`G.plan`: the λ
+# The runs themselves are planned ahead, stage by stage: `run.plan` takes a list of tasks (`G.tasks`: the λ
 # grid here; the headline seeds, the baselines and the pixel controls further down, once the choices they
 # depend on are made), prints its size and estimated cost, runs the tasks in parallel (`jobs` workers, one per
 # CPU core by default, through submitit) and caches them; the cells then read the cache. A run's recorded
@@ -448,7 +448,7 @@ def run_lambda(lam, s=method_seed):
 
 # %% tags=[]
 RECIPE = dict(sample_repeats=S["sample_repeats"], lr=lr, tau=tau, tau_density=tau_density)  # run_lambda's recipe
-run.plan("grid", [G.plan.mnist_task(lam, profile, epochs=S["mnist_epochs"], seed=method_seed, device=run.device,
+run.plan("grid", [G.tasks.mnist_task(lam, profile, epochs=S["mnist_epochs"], seed=method_seed, device=run.device,
                                     **RECIPE) for lam in S["lambdas"]], jobs)
 with run.timed("mnist"):
     for lam in S["lambdas"]:
@@ -512,9 +512,9 @@ runs[["lambda", "kept", "effective_kept", "density_weights_pct", "compression_we
 
 # %% tags=[]
 head_seeds = [method_seed + i for i in range(S["seeds"])]
-run.plan("seeds", [G.plan.mnist_task(head_lam, profile, epochs=S["mnist_epochs"], seed=s, device=run.device, **RECIPE)
+run.plan("seeds", [G.tasks.mnist_task(head_lam, profile, epochs=S["mnist_epochs"], seed=s, device=run.device, **RECIPE)
                    for s in head_seeds[1:]]
-         + [G.plan.baseline_task("magnitude", profile, k, epochs=S["mnist_epochs"], seed=seed, dense_seed=seed,
+         + [G.tasks.baseline_task("magnitude", profile, k, epochs=S["mnist_epochs"], seed=seed, dense_seed=seed,
                                  device=run.device) for k in runs["kept"]], jobs)  # the baselines of the grid too
 with run.timed("headline_seeds"):
     seed_runs = {method_seed: mnist[head_lam]}
@@ -595,7 +595,7 @@ def magnitude_row(k, s):
 
 
 # %% tags=[]
-run.plan("baselines", [G.plan.baseline_task(kind, profile, seed_runs[s]["kept"], epochs=budget_epochs, seed=seed + i,
+run.plan("baselines", [G.tasks.baseline_task(kind, profile, seed_runs[s]["kept"], epochs=budget_epochs, seed=seed + i,
                                             dense_seed=seed, device=run.device)
                        for i, s in enumerate(head_seeds) for kind in ("magnitude", "gradual")], jobs)
 with run.timed("baseline"):
@@ -694,7 +694,7 @@ pixel_sets = {"Gumbel pixels": gumbel_pixels, "top-variance pixels": G.top_varia
 control_k = min(head_k, G.pixel_capacity(dense, n_pix))
 
 # %% tags=[]
-run.plan("pixel_controls", [G.plan.pixel_task(name, profile, pix, control_k, epochs=budget_epochs, seed=seed,
+run.plan("pixel_controls", [G.tasks.pixel_task(name, profile, pix, control_k, epochs=budget_epochs, seed=seed,
                                               device=run.device) for name, pix in pixel_sets.items()], jobs)
 with run.timed("pixel_controls"):
     controls, control_correct = [], {}

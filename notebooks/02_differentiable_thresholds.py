@@ -290,12 +290,12 @@ t1.loc[["LeNet-300-100", "LeNet-5"]]
 # %% [markdown] tags=[]
 # **The plan.** Every training run of sections 3, 4 and 6 (dense models, Han et al. (rebuilt), gradual magnitude
 # pruning, our λ sweep, the regularizer ablation) is one task of a plan built from the profile table
-# (`thr.plan.notebook_plan`). `run.plan` prints its size and estimated cost, runs the tasks in parallel (`jobs`
+# (`thr.tasks.notebook_plan`). `run.plan` prints its size and estimated cost, runs the tasks in parallel (`jobs`
 # workers, one per CPU core by default; through submitit, so a cluster works too) and caches every result; the
 # cells below then read the cache. Seconds recorded by a run depend on how many ran beside it.
 
 # %% tags=[]
-run.plan("runs", thr.plan.notebook_plan(S, NETS, SEEDS, LAMS, OPTS, {"beta_mode": beta_mode, "lr": LR}, profile,
+run.plan("runs", thr.tasks.notebook_plan(S, NETS, SEEDS, LAMS, OPTS, {"beta_mode": beta_mode, "lr": LR}, profile,
                                         run.device), jobs)
 
 # %% [markdown] tags=[]

@@ -55,6 +55,7 @@ import os
 profile = os.environ.get("PRUNING_PROFILE", "quick")  # smoke | quick | paper
 seed = 0
 device = "auto"  # auto | cpu | cuda | mps
+jobs = int(os.environ.get("PRUNING_JOBS", "0"))  # parallel workers for the plan of training runs: 0 = one per core
 alpha_fc = 0.95  # fraction of each FC neuron's importance to keep (the knob; authors: 0.95)
 alpha_conv = 0.9  # fraction of each LeNet-5 filter's importance to keep (authors: 0.9)
 variant = "paper"  # paper (the equations) | code (the authors' code: cut at ties, L1 conv scores)
@@ -99,7 +100,6 @@ PROFILES = {  # every schedule of this notebook; milestones are in epochs (x0.1 
                   max_drop_pp=0.3, cifar=True, ablation_alphas=[0.8, 0.9, 0.95, 0.99], ablation_iterations=5,
                   ablation_epochs=5),
 }
-RECIPE = {"adam": dict(opt="adam", lr=1e-3), "sgd": dict(opt="sgd", lr=0.1)}  # + momentum 0.9, wd 5e-4, batch 120
 pl.checks.check_range("alpha_fc", alpha_fc, 0.01, 1.0)
 pl.checks.check_range("alpha_conv", alpha_conv, 0.01, 1.0)
 pl.checks.check_choice("variant", variant, R.VARIANTS)
@@ -107,7 +107,7 @@ pl.checks.check_choice("operating_rule", operating_rule, R.RULES)
 pl.checks.check_bool("solutions", solutions)
 run = pl.setup_run("relief", profile, PROFILES, seed=seed, device=device,
                    params=dict(alpha_fc=alpha_fc, alpha_conv=alpha_conv, variant=variant,
-                               operating_rule=operating_rule, solutions=solutions))
+                               operating_rule=operating_rule, solutions=solutions, jobs=pl.jobs.check_jobs(jobs)))
 S = run.settings
 targets_apply = profile != "smoke"  # the targets we set are judged on full MNIST only (quick and paper)
 RUN_WORDS = {"smoke": "smoke test, tiny data", "quick": "full MNIST, short schedules",
@@ -215,6 +215,11 @@ pd.DataFrame(arch)
 # to measure. Like every model in this suite it keeps its final weights (no best-validation checkpoint). The
 # pruning set is N training images drawn once with a seeded generator from the 55,000 training images (never the
 # 5,000 validation or the 10,000 test images) and reused in every iteration.
+#
+# Every training run of this notebook (both dense LeNet-300-100 arms, the iterative runs of sections 2, 3 and
+# 6, the α sweep) is one task of a plan (`R.tasks.notebook_plan`): `run.plan` prints its size and estimated
+# cost, runs the tasks in parallel (`jobs` workers, one per CPU core by default, through submitit) and caches
+# every iteration; the cells below read the cache. Recorded seconds depend on how many tasks ran side by side.
 
 # %% tags=[]
 splits = pl.dense.profile_data(profile)
@@ -222,15 +227,15 @@ prune_X, prune_idx = R.pruning_set(splits.train, S["n_prune"], seed)
 print("data:", splits.sizes(), f"| pruning set: {len(prune_X)} training images (seeded, drawn once)")
 
 
+SETTINGS = dict(alpha_fc=alpha_fc, alpha_conv=alpha_conv, variant=variant, rewind=S["rewind"])  # of every run
+run.plan("runs", R.tasks.notebook_plan(S, SETTINGS, profile, seed, run.device), jobs)  # trains and caches them all
+
+
 def dense_authors(name, opt, epochs, milestones):
-    """The authors' pretraining from a seeded kaiming theta0 (the suite's cached dense trainer): (model, theta0, info)."""
-    recipe = dict(**RECIPE[opt], momentum=0.9, weight_decay=5e-4, batch_size=120, schedule="multistep",
-                  milestones=milestones)
-    data_key = {"dataset": "mnist", "data": splits.sizes(), "split_seed": 0}
-    net, info = pl.dense.train_dense(name, splits, epochs=epochs, recipe=recipe, data_key=data_key, seed=seed,
-                                     device=run.device, init="kaiming_normal")
+    """The authors' pretraining from a seeded kaiming θ0 (`R.tasks.dense_authors`, cached): (model, θ0, info)."""
+    net, theta, info = R.tasks.dense_authors(name, opt, epochs, milestones, profile, seed, run.device)
     run.cache_hits[f"dense_{name}_{opt}"] = info["cache_hit"]
-    return net, R.theta0(name, seed).state_dict(), info  # theta0: the seeded init the training started from
+    return net, theta, info
 
 
 dense300, dense300_info, theta300 = {}, {}, {}
@@ -372,9 +377,8 @@ print(f"schedule: {S['l300_iterations']} iterations x {S['l300_epochs']} epochs 
 
 def relief_kwargs(opt, epochs, milestones, theta, desc):
     """The keywords of one iterative NNrelief run on this notebook's splits and pruning set."""
-    return dict(alpha_fc=alpha_fc, alpha_conv=alpha_conv, prune_X=prune_X, epochs=epochs, milestones=milestones,
-                momentum=0.9, weight_decay=5e-4, batch_size=120, theta0_state=theta if S["rewind"] else None,
-                variant=variant, test=splits.test, seed=seed, desc=desc, **RECIPE[opt])
+    return R.tasks.run_kwargs(opt, epochs, milestones, theta, settings=SETTINGS, prune_X=prune_X, test=splits.test,
+                             seed=seed, desc=desc)
 
 
 def relief_run(dense, opt, iterations, epochs, milestones, theta, desc):
@@ -932,7 +936,7 @@ results = {
     "variant": variant,
     "rewind": S["rewind"],
     "alpha": {"fc": alpha_fc, "conv": alpha_conv},
-    "schedule": {**S, "recipe": RECIPE, "momentum": 0.9, "weight_decay": 5e-4, "batch_size": 120,
+    "schedule": {**S, "recipe": R.tasks.RECIPE, "momentum": 0.9, "weight_decay": 5e-4, "batch_size": 120,
                  "lenet5_dense_config": info5.get("config")},
     "importance_example": importance_example,
     "lenet300": entries["lenet300"],

@@ -209,6 +209,11 @@ pl.timings.about("05_head_to_head")
 # one-shot baselines, which never retrain, and neuron removal) runs once, and its points count in both.
 # **Han et al. (rebuilt)** is the one shared run of notebooks 00
 # and 02 (`pl.methods.han.rebuilt`): a single point at Han's published 8%, in the "own" regime.
+#
+# All of that work is first laid out as a plan (`pl.compare.plan`: one task per network, seed, regime and method,
+# plus each seed's dense model and Han run). `run.plan` prints its size and estimated cost, runs the tasks in
+# parallel (`jobs` workers, one per CPU core by default, through submitit: a cluster works too), caches every
+# model and its validation and test accuracy, and the loop below then reads the cache.
 
 # %% tags=[]
 FAMILY = {name: m.family for name, m in pl.methods.registry.METHODS.items()} | {"dense": "dense",
@@ -397,7 +402,8 @@ plt.show()
 #
 # Wall-clock seconds each method spent to reach each operating point in its own budget regime (training and
 # pruning, as recorded when the run was computed, including runs loaded from the cache), relative to training the
-# dense model once. Gumbel
+# dense model once. Runs computed by the parallel plan ran beside another job on fewer threads, and runs shared
+# with notebooks 00-04 ran alone, so read the seconds as an order of magnitude; the epochs in the tables are exact. Gumbel
 # gates and neuron removal are counted from their own start (scratch, or the dense model); the others start from
 # the dense model, whose training is not included. One-shot pruning takes milliseconds; its points are drawn at
 # no less than 10⁻⁴ to stay on the axis.

@@ -20,7 +20,7 @@ cached under cache/gumbel-mnist/ (notebook 01's quick runs use epochs=10, seed=2
 `magnitude_run(dense, kept, train, epochs=...)`; the pixel controls are `pixel_run(dense, pixels, kept, train, ...)`.
 """
 
-from . import plan  # the notebook's plans of MNIST runs
+from . import tasks  # the notebook's plan of training runs (pl.jobs tasks)
 from .binary import logistic_noise
 from .controls import (
     CONTROLS_VERSION,
@@ -91,7 +91,6 @@ __all__ = [
     "argmax_masks",
     "cached_lenet300",
     "cached_model",
-    "plan",
     "components",
     "density_row",
     "effective_edges",
@@ -132,4 +131,5 @@ __all__ = [
     "toy_model",
     "train_gated",
     "train_toy",
+    "tasks",
 ]

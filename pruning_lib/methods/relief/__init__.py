@@ -17,6 +17,7 @@ augmentation, the CIFAR runs), `method` (the suite's `Relief` Method). Drawing l
 """
 
 from ...train import correct  # per-image correctness (re-exported)
+from . import tasks  # the notebook's plan of training runs (pl.jobs tasks)
 from .architecture import (
     alive_unit_labels,
     alive_units,
@@ -112,6 +113,7 @@ __all__ = [
     "records",
     "remove_units",
     "resnet_blocks",
+    "tasks",
     "rewind",
     "run_key",
     "structured_flops",

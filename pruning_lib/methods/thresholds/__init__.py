@@ -16,7 +16,7 @@ count them), `verdicts` (per-image correctness, intervals, paired verdicts). The
 
 from ...train import correct  # per-image correctness (re-exported)
 from ..magnitude import error_pct
-from . import plan  # the notebook's plan of runs
+from . import tasks  # the notebook's plan of training runs (pl.jobs tasks)
 from .flops import activation_flops
 from .functions import (
     BETA_MODES,
@@ -78,7 +78,6 @@ __all__ = [
     "linear_probe",
     "original_weights",
     "paired",
-    "plan",
     "regularizer",
     "remaining_by_layer",
     "run_row",
@@ -94,4 +93,5 @@ __all__ = [
     "v_odd",
     "v_reference",
     "within",
+    "tasks",
 ]
