@@ -8,18 +8,25 @@
   through unfold + sparse matmul).
 * `latency(model, batch)` is the median of repeated timed blocks; `paired_latency` times
   several models in interleaved rounds, so that ratios between them are measured under the same conditions.
+  `timed_rounds` is the full protocol: pinned threads, warm-up calls, shuffled rounds, per-round speedups
+  against the dense model, and the noise floor read off a control that should be exactly as fast as dense.
+* `export(model, path)` writes the compact model as a `torch.export` program that loads and runs without
+  pruning_lib (`torch.export.load(path).module()`).
 """
 
 from __future__ import annotations
 
+import random
 import statistics
 import time
 import warnings
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .files import atomic_write
 from .masks import clone, remove_masks
 from .models import MLP, LeNet5, LeNet300100
 
@@ -252,3 +259,91 @@ def param_count(model: nn.Module) -> int:
             else (t.numel() if t.is_floating_point() else 0)
         )
     return n
+
+
+def _calls_per_block(model: nn.Module, x: torch.Tensor, block_s: float) -> int:
+    """How many forward calls fill about `block_s` seconds (from one timed call after the warm-up)."""
+    t0 = time.perf_counter()
+    model(x)
+    return max(1, round(block_s / max(time.perf_counter() - t0, 1e-7)))
+
+
+def timed_rounds(
+    models: dict, batch: int, *, reference: str = "dense", input_shape=(1, 28, 28), warmup: int = 10,
+    rounds: int = 7, block_s: float = 0.02, threads: int | None = None, seed: int = 0,
+) -> dict:  # fmt: skip
+    """Per model: seconds per call in each of `rounds` shuffled rounds, and per-round speedups over `reference`.
+
+    Threads are pinned (`threads`, default: as set) for the whole measurement; every model gets `warmup` calls
+    first. In each round the models run in a fresh random order, one block of calls each, so drift and order
+    effects hit all of them alike; a speedup is the reference's time over the model's in the same round.
+    """
+    if reference not in models or rounds < 1 or warmup < 0:
+        raise ValueError(f"need the reference {reference!r} among the models, rounds >= 1 and warmup >= 0")
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads or before)
+    try:
+        x = torch.rand(batch, *input_shape)
+        with torch.inference_mode():
+            for m in models.values():
+                for _ in range(warmup):
+                    m(x)
+            number = {name: _calls_per_block(m, x, block_s) for name, m in models.items()}
+            times = {name: [] for name in models}
+            order, rng = list(models), random.Random(seed)
+            for _ in range(rounds):
+                rng.shuffle(order)
+                for name in order:
+                    t0 = time.perf_counter()
+                    for _ in range(number[name]):
+                        models[name](x)
+                    times[name].append((time.perf_counter() - t0) / number[name])
+        threads_used = torch.get_num_threads()
+    finally:
+        torch.set_num_threads(before)
+    ref = times[reference]
+    out = {}
+    for name, t in times.items():
+        ratios = [r / m for r, m in zip(ref, t)]
+        q = statistics.quantiles(ratios, n=4) if len(ratios) > 1 else [ratios[0]] * 3
+        out[name] = {"median_s": statistics.median(t), "spread_s": max(t) - min(t), "speedup": statistics.median(ratios),
+                     "speedup_q25": q[0], "speedup_q75": q[2], "round_speedups": ratios}  # fmt: skip
+    return {"models": out, "threads": threads_used, "rounds": rounds, "warmup": warmup, "batch": batch}
+
+
+def noise_floor(round_speedups) -> float:
+    """The largest deviation from 1 of a control's per-round speedups (a model exactly as fast as the reference)."""
+    return max(abs(r - 1.0) for r in round_speedups)
+
+
+def speed_verdict(speedup_q25: float, speedup_q75: float, floor: float) -> str:
+    """'faster' when even the lower quartile of the speedup clears 1 + floor, 'slower' below 1 - floor, else 'noise'."""
+    if speedup_q25 > 1.0 + floor:
+        return "faster"
+    if speedup_q75 < 1.0 - floor:
+        return "slower"
+    return "noise"
+
+
+def export(model: nn.Module, path, input_shape=(1, 28, 28)) -> Path:
+    """Write the compact form of `model` as a `torch.export` program with a dynamic batch size; returns the path.
+
+    The file loads and runs without pruning_lib: `torch.export.load(path).module()(x)`.
+    """
+    small = compact(model)
+    batch = torch.export.Dim("batch", min=1, max=2**16)
+    try:
+        program = torch.export.export(small, (torch.rand(2, *input_shape),), dynamic_shapes=({0: batch},))
+    except RuntimeError as e:  # e.g. a convolution left with no filter: the model is a constant
+        raise ValueError(
+            f"the compact model cannot be exported ({e}); is every unit of a layer removed?"
+        ) from e
+    path = Path(path)
+    with atomic_write(path) as tmp:
+        torch.export.save(program, tmp)
+    return path
+
+
+def load_exported(path) -> nn.Module:
+    """The module of a program written by `export` (plain torch)."""
+    return torch.export.load(Path(path)).module()

@@ -6,8 +6,8 @@ import sys
 import textwrap
 
 import pytest
-
 from conftest import mnist_or_skip
+
 from pruning_lib import cache, compare, jobs
 from pruning_lib.dense import reference_model
 
