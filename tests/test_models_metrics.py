@@ -135,3 +135,21 @@ def test_mask_counts_and_masked_flops_count_by_mask():
     masks.apply_masks(empty, {"0": torch.zeros(2, 3, dtype=torch.bool)})
     masks.and_mask(empty[0], "bias", torch.zeros(2, dtype=torch.bool))
     assert metrics.mask_counts(empty)["cr_params"] == 8.0  # total / max(unmasked, 1)
+
+
+def test_textbook_lenet5_is_the_same_function_and_the_benchmark_reports_both():
+    from pruning_lib import bench
+
+    torch.manual_seed(0)
+    fast = LeNet5()
+    slow = bench.TextbookLeNet5()
+    slow.load_state_dict(fast.state_dict())
+    x = torch.randn(4, 1, 28, 28)
+    torch.testing.assert_close(slow(x), fast(x), rtol=1e-5, atol=1e-5)
+    assert slow.conv2.weight.is_contiguous() and not slow.conv2.weight.is_contiguous(
+        memory_format=torch.channels_last
+    )
+    X, y = torch.randn(96, 1, 28, 28), torch.randint(0, 10, (96,))
+    b = bench.lenet5_layouts((X, y), steps=2, batch=32, rounds=1)
+    assert b["textbook_epoch_s"] > 0 and b["channels_last_pool_first_epoch_s"] > 0
+    assert b["speedup"] == b["textbook_epoch_s"] / b["channels_last_pool_first_epoch_s"]
