@@ -63,10 +63,12 @@ class CompactMLP(nn.Module):
         self.acts, self.out_act = acts, out_act
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Gather the used inputs, then one addmm per layer (F.linear, no module dispatch), ReLU in place."""
         x = x.flatten(1).index_select(1, self.inputs)
         for layer, act in zip(self.layers[:-1], self.acts):
-            x = _ACT[act](layer(x))
-        return _ACT[self.out_act](self.layers[-1](x))
+            x = F.linear(x, layer.weight, layer.bias)
+            x = x.relu_() if act == "relu" else _ACT[act](x)
+        return _ACT[self.out_act](F.linear(x, self.layers[-1].weight, self.layers[-1].bias))
 
 
 def _compact_chain(ws: list[torch.Tensor], bs: list[torch.Tensor], acts: list[str]):
@@ -311,18 +313,59 @@ def timed_rounds(
     return {"models": out, "threads": threads_used, "rounds": rounds, "warmup": warmup, "batch": batch}
 
 
-def noise_floor(round_speedups) -> float:
-    """The largest deviation from 1 of a control's per-round speedups (a model exactly as fast as the reference)."""
-    return max(abs(r - 1.0) for r in round_speedups)
+def noise_floor(control_speedups) -> float:
+    """The largest deviation from 1 among the median speedups of controls that should be exactly as fast as dense."""
+    return max(abs(r - 1.0) for r in control_speedups)
 
 
-def speed_verdict(speedup_q25: float, speedup_q75: float, floor: float) -> str:
-    """'faster' when even the lower quartile of the speedup clears 1 + floor, 'slower' below 1 - floor, else 'noise'."""
-    if speedup_q25 > 1.0 + floor:
+def speed_verdict(speedup: float, floor: float) -> str:
+    """'faster' when a median speedup clears 1 + floor, 'slower' when it falls below 1 - floor, else 'noise'."""
+    if speedup > 1.0 + floor:
         return "faster"
-    if speedup_q75 < 1.0 - floor:
+    if speedup < 1.0 - floor:
         return "slower"
     return "noise"
+
+
+def compact_macs(model: nn.Module, input_shape=(1, 28, 28)) -> int:
+    """Multiply-adds of one image through a model's dense layers (Linear and Conv2d, zeros included)."""
+    macs = []
+
+    def hook(mod, inp, out):
+        w = mod.weight
+        macs.append(w.numel() * (out[0, 0].numel() if isinstance(mod, nn.Conv2d) else 1))
+
+    handles = [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, nn.Linear | nn.Conv2d)]
+    try:
+        with torch.inference_mode():
+            model(torch.zeros(1, *input_shape))
+    finally:
+        for h in handles:
+            h.remove()
+    return int(sum(macs))
+
+
+def forward_profile(model: nn.Module, batch: int, input_shape=(1, 28, 28), calls: int = 200) -> list[dict]:
+    """Where a forward pass spends its time: operators by self CPU time per call (torch.profiler), largest first."""
+    from torch.profiler import ProfilerActivity, profile
+
+    x = torch.rand(batch, *input_shape)
+    with torch.inference_mode():
+        for _ in range(10):
+            model(x)
+        with profile(activities=[ProfilerActivity.CPU]) as prof:
+            for _ in range(calls):
+                model(x)
+    rows = [{"operator": e.key, "calls_per_forward": e.count / calls, "self_us_per_forward": e.self_cpu_time_total / calls}
+            for e in prof.key_averages()]  # fmt: skip
+    return sorted(rows, key=lambda r: -r["self_us_per_forward"])
+
+
+def traced(model: nn.Module, input_shape=(1, 28, 28)) -> nn.Module:
+    """`model` as a frozen TorchScript trace: one graph, no Python or module dispatch per call (a batch-1 remedy)."""
+    with torch.inference_mode(False), torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # TorchScript's deprecation and tracer notices
+        return torch.jit.freeze(torch.jit.trace(model.eval(), torch.rand(2, *input_shape)))
 
 
 def export(model: nn.Module, path, input_shape=(1, 28, 28)) -> Path:
