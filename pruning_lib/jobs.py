@@ -129,16 +129,42 @@ def executor(folder: Path, kind: str = "local", timeout_min: int = 24 * 60, **pa
     if kind not in EXECUTORS:
         raise ValueError(f"executor={kind!r} is not one of {EXECUTORS}")
     ex = submitit.AutoExecutor(folder=folder, cluster=None if kind == "auto" else kind)
-    ex.update_parameters(timeout_min=timeout_min, **parameters)
+    ex.update_parameters(**{"timeout_min": timeout_min, **parameters})
     return ex
 
 
+def executor_settings(environ=None) -> tuple[str, dict]:
+    """(kind, parameters) from PRUNING_EXECUTOR (local | slurm | auto) and PRUNING_EXECUTOR_PARAMS.
+
+    PRUNING_EXECUTOR_PARAMS is "key=value,key=value" in submitit's AutoExecutor names, for example
+    "slurm_partition=gpu,gpus_per_node=1,cpus_per_task=8,timeout_min=120"; numbers are read as numbers.
+    """
+    environ = os.environ if environ is None else environ
+    kind = environ.get("PRUNING_EXECUTOR", "local")
+    if kind not in EXECUTORS:
+        raise ValueError(f"PRUNING_EXECUTOR={kind!r} is not one of {EXECUTORS}")
+    params = {}
+    for item in filter(None, environ.get("PRUNING_EXECUTOR_PARAMS", "").split(",")):
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ValueError(f"PRUNING_EXECUTOR_PARAMS: {item!r} is not key=value")
+        value = value.strip()
+        params[key.strip()] = int(value) if value.isdigit() else value
+    return kind, params
+
+
 def run_tasks(
-    tasks: list[Task], jobs: int = 1, kind: str = "local", poll_s: float = 5.0, **parameters
+    tasks: list[Task], jobs: int = 1, kind: str | None = None, poll_s: float = 5.0, **parameters
 ) -> dict[str, float]:
-    """Run a plan (inline for jobs <= 1, else `jobs` submitit workers); returns seconds per task it ran."""
+    """Run a plan (inline for jobs <= 1, else `jobs` submitit workers); returns seconds per task it ran.
+
+    `kind` and `parameters` default to `executor_settings()` (the environment; "local" when unset).
+    """
     if not isinstance(jobs, int) or jobs < 1:
         raise ValueError(f"jobs must be a positive integer, got {jobs!r}")
+    if kind is None:
+        kind, env_params = executor_settings()
+        parameters = {**env_params, **parameters}
     tasks = ordered(tasks)
     if jobs == 1 or len(tasks) <= 1:
         return {t.name: run_task(t) for t in tasks}

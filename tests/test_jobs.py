@@ -21,6 +21,22 @@ def test_bad_plans_fail_before_any_work():
         jobs.executor("unused", kind="kubernetes")
 
 
+def test_executor_settings_from_the_environment():
+    assert jobs.executor_settings({}) == ("local", {})
+    env = {
+        "PRUNING_EXECUTOR": "slurm",
+        "PRUNING_EXECUTOR_PARAMS": "slurm_partition=gpu, gpus_per_node=1,timeout_min=90",
+    }
+    assert jobs.executor_settings(env) == (
+        "slurm",
+        {"slurm_partition": "gpu", "gpus_per_node": 1, "timeout_min": 90},
+    )
+    with pytest.raises(ValueError, match="PRUNING_EXECUTOR"):
+        jobs.executor_settings({"PRUNING_EXECUTOR": "lsf"})
+    with pytest.raises(ValueError, match="key=value"):
+        jobs.executor_settings({"PRUNING_EXECUTOR_PARAMS": "gpu"})
+
+
 def test_estimate_balances_lanes():
     tasks = [jobs.Task(str(i), "m:f", {}, c) for i, c in enumerate([5, 4, 3, 3, 1])]
     e = jobs.estimate(tasks, jobs=2)
