@@ -135,5 +135,5 @@ def plan(
                         continue
                     tasks.append(Task(f"{method} {net} seed {s} {regime}", "pruning_lib.compare:fill_points",
                                       {**common, "method": method, "spec": dict(spec)},
-                                      task_cost(net, method, spec)))  # fmt: skip
+                                      task_cost(net, method, spec), (f"dense {net} seed {s}",)))  # fmt: skip
     return tasks

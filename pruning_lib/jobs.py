@@ -33,12 +33,16 @@ EPOCH_SECONDS = {
 
 @dataclass(frozen=True)
 class Task:
-    """One cacheable experiment: `fn` ("module:function") called with `kwargs`; `cost` its estimated seconds."""
+    """One cacheable experiment: `fn` ("module:function") called with `kwargs`; `cost` its estimated seconds.
+
+    `needs` names the tasks whose results it reads (its dense model): a worker starts it only once they are done.
+    """
 
     name: str
     fn: str
     kwargs: dict = field(default_factory=dict)
     cost: float = 1.0
+    needs: tuple = ()
 
 
 def resolve(fn: str):
@@ -57,8 +61,9 @@ def run_task(task: Task) -> float:
 
 
 def ordered(tasks: list[Task]) -> list[Task]:
-    """The order workers take tasks in: larger estimated cost first (ties keep the planned order)."""
-    return sorted(tasks, key=lambda t: -t.cost)
+    """The order workers take tasks in: tasks others need first, then larger estimated cost first."""
+    needed = {n for t in tasks for n in t.needs}
+    return sorted(tasks, key=lambda t: (t.name not in needed, -t.cost))
 
 
 def threads_per_job(jobs: int) -> int:
@@ -89,17 +94,36 @@ def _claim(folder: Path, i: int) -> bool:
         return False
 
 
+def _ready(task: Task, index: dict, folder: Path) -> bool:
+    """True when every task `task` needs (and that is in the plan) has finished or failed."""
+    return all(
+        (folder / f"{index[n]}.done").exists() or (folder / f"{index[n]}.failed").exists()
+        for n in task.needs
+        if n in index
+    )
+
+
 def worker(tasks: list[Task], folder: str, threads: int) -> list[tuple[str, float]]:
-    """One submitit job: claim and run tasks until none is left; returns (name, seconds) of those it ran."""
+    """One submitit job: claim and run ready tasks, in plan order, until none is left; returns (name, seconds)."""
     torch.set_num_threads(threads)
     folder, done = Path(folder), []
-    for i, task in enumerate(tasks):
+    index = {t.name: i for i, t in enumerate(tasks)}
+    left = list(range(len(tasks)))
+    while left:
+        left = [i for i in left if not (folder / f"{i}.claim").exists()]
+        ready = [i for i in left if _ready(tasks[i], index, folder)]
+        if not ready:
+            if left:
+                time.sleep(0.5)  # what is left waits for tasks another worker is running
+            continue
+        i = ready[0]
         if not _claim(folder, i):
             continue
         try:
-            done.append((task.name, run_task(task)))
+            done.append((tasks[i].name, run_task(tasks[i])))
         except Exception as e:
-            raise RuntimeError(f"task {task.name!r} failed:\n{traceback.format_exc()}") from e
+            (folder / f"{i}.failed").touch()
+            raise RuntimeError(f"task {tasks[i].name!r} failed:\n{traceback.format_exc()}") from e
         (folder / f"{i}.done").touch()
     return done
 

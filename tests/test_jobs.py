@@ -102,3 +102,24 @@ def test_head_to_head_plan_covers_every_method_once():
     assert "random lenet300 seed 1 own" not in names
     gumbel = {t.name: t.cost for t in tasks if t.name.startswith("gumbel")}
     assert gumbel["gumbel lenet300 seed 0 own"] > gumbel["gumbel lenet300 seed 0 short"]
+
+
+def test_a_worker_waits_for_the_tasks_a_task_needs(tmp_path):
+    import threading
+    import time
+
+    out = tmp_path / "b.txt"
+    a = jobs.Task("a", "pruning_lib.files:write_text", {"path": str(tmp_path / "a.txt"), "text": "a"})
+    b = jobs.Task("b", "pruning_lib.files:write_text", {"path": str(out), "text": "b"}, needs=("a",))
+    assert [t.name for t in jobs.ordered([b, a])] == ["a", "b"]  # what others need goes first
+    claims = tmp_path / "claims"
+    claims.mkdir()
+    (claims / "0.claim").touch()  # another worker is running "a"
+    ran = []
+    t = threading.Thread(target=lambda: ran.extend(jobs.worker([a, b], str(claims), 1)))
+    t.start()
+    time.sleep(1.0)
+    assert not out.exists()  # b waits for a
+    (claims / "0.done").touch()
+    t.join(timeout=30)
+    assert out.read_text() == "b" and [name for name, _ in ran] == ["b"]

@@ -119,7 +119,8 @@ def rebuilt_task(net: str, profile: str, seed: int = 0, device="cpu") -> Task:
     """A `pl.jobs` task that runs (or finds in the cache) the shared Han run of (net, profile, seed)."""
     kwargs = {"net": net, "profile": profile, "seed": seed, "device": str(device)}
     cost = schedule(net, profile)["epochs"] * EPOCH_SECONDS.get(net, 1.0)
-    return Task(f"han_rebuilt {net} seed {seed}", "pruning_lib.methods.han:fill_rebuilt", kwargs, cost)
+    needs = (f"dense {net} seed {seed}",)  # the name of `pl.dense.reference_task`
+    return Task(f"han_rebuilt {net} seed {seed}", "pruning_lib.methods.han:fill_rebuilt", kwargs, cost, needs)
 
 
 def fill_rebuilt(net: str, profile: str, seed: int, device: str) -> None:

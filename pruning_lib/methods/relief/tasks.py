@@ -41,6 +41,24 @@ def dense_of(spec: Mapping, profile: str, seed: int, device="cpu"):
     return net, theta
 
 
+def fill_dense(dense: Mapping, profile: str, seed: int, device: str) -> None:
+    """The dense model of a spec (`dense_of`), for its cache entry."""
+    dense_of(dense, profile, seed, device)
+
+
+def dense_task(dense: Mapping, profile: str, seed: int, device: str) -> Task:
+    """The task that trains (or finds) the dense model of a spec."""
+    epochs = dense.get("epochs", 0) if dense["kind"] == "authors" else 10
+    name = f"relief dense {dense['name']} {dense.get('opt', 'canonical')}"
+    cost = epochs * EPOCH_SECONDS.get(dense["name"], 1.0)
+    return Task(
+        name,
+        f"{__name__}:fill_dense",
+        dict(dense=dict(dense), profile=profile, seed=seed, device=device),
+        cost,
+    )
+
+
 def run_kwargs(opt: str, epochs: float, milestones, theta, *, settings: Mapping, prune_X, test, seed: int,
                desc: str = "NNrelief") -> dict:  # fmt: skip
     """The keywords of one iterative NNrelief run: `settings` holds alpha_fc, alpha_conv, variant and rewind."""
@@ -85,16 +103,16 @@ def notebook_plan(S: Mapping, settings: Mapping, profile: str, seed: int, device
     e300, e5 = EPOCH_SECONDS["lenet300"], EPOCH_SECONDS["lenet5"]
     runs = [("lenet300_adam", l300["adam"], "adam", "l300", e300), ("lenet300_sgd", l300["sgd"], "sgd", "l300", e300),
             ("lenet5", l5, "adam", "l5", e5)]  # fmt: skip
-    tasks = []
-    for name, dense, opt, key, epoch_s in runs:
+    denses = [dense_task(d, profile, seed, device) for d in (l300["adam"], l300["sgd"], l5)]
+    tasks = list(denses)
+    for (name, dense, opt, key, epoch_s), dt in zip(runs, denses):
         kwargs = dict(dense=dense, opt=opt, iterations=S[f"{key}_iterations"], epochs=S[f"{key}_epochs"],
                       milestones=list(S[f"{key}_milestones"]), **common)  # fmt: skip
-        dense_cost = S[f"{key}_dense_epochs"] * epoch_s if dense["kind"] == "authors" else 0.0
-        cost = dense_cost + 1.2 * S[f"{key}_iterations"] * S[f"{key}_epochs"] * epoch_s
-        tasks.append(Task(f"relief {name}", f"{__name__}:fill_run", kwargs, cost))
+        cost = 1.2 * S[f"{key}_iterations"] * S[f"{key}_epochs"] * epoch_s
+        tasks.append(Task(f"relief {name}", f"{__name__}:fill_run", kwargs, cost, (dt.name,)))
     abl = dict(dense=l300["adam"], alpha_fc=settings["alpha_fc"], alphas=list(S["ablation_alphas"]),
                iterations=S["ablation_iterations"], epochs=S["ablation_epochs"], **common)  # fmt: skip
     arms = len(S["ablation_alphas"]) + 3
     cost = arms * S["ablation_iterations"] * max(S["ablation_epochs"], 0.1) * e300
-    tasks.append(Task("relief alpha and rules", f"{__name__}:fill_ablation", abl, cost))
+    tasks.append(Task("relief alpha and rules", f"{__name__}:fill_ablation", abl, cost, (denses[0].name,)))
     return tasks

@@ -38,7 +38,7 @@ def run_task(net: str, profile: str, seed: int, device: str, lam: float, budget,
     cost = sum(split_budget(budget)) * COST_FACTOR * EPOCH_SECONDS.get(net, 1.0)
     joint, ft = split_budget(budget)
     name = f"thresholds {net} seed {seed} lambda={lam:g} {tag} epochs={joint:g}+{ft:g}"
-    return Task(name, f"{__name__}:fill_run", kwargs, cost)
+    return Task(name, f"{__name__}:fill_run", kwargs, cost, (f"dense {net} seed {seed}",))
 
 
 def notebook_plan(
@@ -56,7 +56,10 @@ def notebook_plan(
                 kwargs = dict(net=net, profile=profile, seed=s, device=device, compression=float(c),
                               budget=float(sum(budget)))  # fmt: skip
                 cost = sum(budget) * EPOCH_SECONDS.get(net, 1.0)
-                tasks.append(Task(f"gradual {net} seed {s} {c:g}x", f"{__name__}:fill_gradual", kwargs, cost))
+                needs = (f"dense {net} seed {s}",)
+                tasks.append(
+                    Task(f"gradual {net} seed {s} {c:g}x", f"{__name__}:fill_gradual", kwargs, cost, needs)
+                )
             tasks += [run_task(net, profile, s, device, lam, budget, options) for lam in lams[net]]
     for reg, lam in settings["ablation"]:
         opts = {**ablation_options, "reg": reg}
