@@ -19,6 +19,7 @@ _MODULES = {
     "frontier",
     "inference",
     "jobs",
+    "latency",
     "masks",
     "methods",
     "metrics",
