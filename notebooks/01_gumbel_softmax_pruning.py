@@ -104,9 +104,10 @@ pl.checks.check_range("lr", lr, 1e-6, 1.0)
 pl.checks.check_range("toy_lambda", toy_lambda, 0.0, 100.0)
 pl.checks.check_bool("strict_targets", strict_targets)
 pl.checks.check_bool("solutions", solutions)
+pl.checks.check_range("jobs", jobs, 0, 64, integer=True)  # 0: automatic
 run = pl.setup_run("gumbel", profile, PROFILES, seed=seed, device=device,
                    params=dict(tau=tau, tau_density=tau_density, lr=lr, toy_lambda=toy_lambda,
-                               strict_targets=strict_targets, solutions=solutions, jobs=pl.jobs.check_jobs(jobs)))
+                               strict_targets=strict_targets, solutions=solutions, jobs=jobs))
 S = run.settings
 method_seed = 2050 + seed
 targets_apply = profile != "smoke"  # the smoke profile's numbers mean nothing: no target is judged there
@@ -421,9 +422,9 @@ print(f"one epoch: dense {cost['dense']:.2f} s, gated {cost['gated']:.2f} s -> g
 #
 # The runs themselves are planned ahead, stage by stage: `run.plan` takes a list of tasks (`G.tasks`: the λ
 # grid here; the headline seeds, the baselines and the pixel controls further down, once the choices they
-# depend on are made), prints its size and estimated cost, runs the tasks in parallel (`jobs` workers, one per
-# CPU core by default, through submitit) and caches them; the cells then read the cache. A run's recorded
-# seconds depend on how many ran beside it; the gated-epoch cost above is measured alone.
+# depend on are made), prints its size and estimated cost, runs the tasks (in parallel with `jobs` workers: one
+# per CPU core by default, through submitit) and caches them; the cells then read the cache. A run's
+# recorded seconds depend on how many ran beside it; the gated-epoch cost above is measured alone.
 
 # %% tags=[]
 mnist, mnist_times = {}, []

@@ -123,8 +123,9 @@ pl.checks.check_range("lam", lam, 0.0, 1000.0)
 pl.checks.check_choice("reg", reg, thr.REGULARIZERS)
 pl.checks.check_choice("beta_mode", beta_mode, thr.BETA_MODES)
 pl.checks.check_bool("solutions", solutions)
+pl.checks.check_range("jobs", jobs, 0, 64, integer=True)  # 0: automatic
 run = pl.setup_run("thresholds", profile, PROFILES, seed=seed, device=device,
-                   params=dict(lam=lam, reg=reg, beta_mode=beta_mode, solutions=solutions, jobs=pl.jobs.check_jobs(jobs)))
+                   params=dict(lam=lam, reg=reg, beta_mode=beta_mode, solutions=solutions, jobs=jobs))
 S = run.settings
 SEEDS = [seed + i for i in range(S["seeds"])]
 NETS = {"lenet300": "LeNet-300-100", "lenet5": "LeNet-5"}
@@ -290,12 +291,12 @@ t1.loc[["LeNet-300-100", "LeNet-5"]]
 # %% [markdown] tags=[]
 # **The plan.** Every training run of sections 3, 4 and 6 (dense models, Han et al. (rebuilt), gradual magnitude
 # pruning, our λ sweep, the regularizer ablation) is one task of a plan built from the profile table
-# (`thr.tasks.notebook_plan`). `run.plan` prints its size and estimated cost, runs the tasks in parallel (`jobs`
-# workers, one per CPU core by default; through submitit, so a cluster works too) and caches every result; the
-# cells below then read the cache. Seconds recorded by a run depend on how many ran beside it.
+# (`thr.tasks.threshold_plan`). `run.plan` prints its size and estimated cost, runs the tasks (in parallel with
+# `jobs` workers: one per CPU core by default, through submitit, so a cluster works too) and caches every
+# result; the cells below then read the cache. Seconds recorded by a run depend on how many ran beside it.
 
 # %% tags=[]
-run.plan("runs", thr.tasks.notebook_plan(S, NETS, SEEDS, LAMS, OPTS, {"beta_mode": beta_mode, "lr": LR}, profile,
+run.plan("runs", thr.tasks.threshold_plan(S, NETS, SEEDS, LAMS, OPTS, {"beta_mode": beta_mode, "lr": LR}, profile,
                                         run.device), jobs)
 
 # %% [markdown] tags=[]
@@ -329,27 +330,11 @@ with run.timed("dense"):
             run.cache_hits[f"dense_{net}_seed{s}"] = dense_info[net, s]["cache_hit"]
 t1 = pl.reference.han_table(1).set_index("network")
 HAN_REF_ERR = {"lenet300": t1.loc["LeNet-300-100", "error_ref_pct"], "lenet5": t1.loc["LeNet-5", "error_ref_pct"]}
-HITS = {}  # (what, network, seed) -> per-image correctness on the test split (reported: intervals, paired verdicts)
-VHITS = {}  # the same on the validation split (what our operating point is chosen on)
-
-
-def score(key, model):
-    """Validation and test error (%) of `model`; its per-image test hits are kept under `key` = (what, net, seed)."""
-    HITS[key], VHITS[key] = pl.train.correct(model, *splits.test).numpy(), pl.train.correct(model, *splits.val).numpy()
-    return {"val_error_pct": 100 * (1 - VHITS[key].mean()), "error_final_pct": 100 * (1 - HITS[key].mean())}
-
-
-def err_interval(what, net):
-    """95% interval (%) of the test error of `what` on `net` (Wilson for one seed, t over 3+ seeds)."""
-    return thr.error_interval([HITS[what, net, s] for s in SEEDS])
-
-
-def versus(a, b, net, hits=HITS):
-    """Test (or `hits`') error of a minus b in pp, same images, seeds pooled: value, paired 95% interval, a's verdict."""
-    p = thr.paired(np.concatenate([hits[a, net, s] for s in SEEDS]), np.concatenate([hits[b, net, s] for s in SEEDS]))
-    return {"diff_pp": -p["diff_pp"], "interval": [-p["interval"][1], -p["interval"][0]], "verdict": p["verdict"]}
-
-
+board = thr.Scoreboard(splits, SEEDS)  # the per-image hits of every model scored below, test and validation
+HITS, VHITS = board.test, board.val  # (what, network, seed) -> correctness on test (reported) / validation (choices)
+score = board.score  # validation and test error (%) of a model; keeps its hits under (what, network, seed)
+err_interval = board.interval  # 95% interval (%) of a test error (Wilson for one seed, t over 3+ seeds)
+versus = board.versus  # error of a minus b in pp on the same images: paired 95% interval and a's verdict
 dense_table = pd.DataFrame([
     {"network": net, "seed": s, **score(("dense", net, s), dense[net, s]),
      "Han's Caffe reference error %": HAN_REF_ERR[net], "cached": dense_info[net, s]["cache_hit"]}
@@ -518,73 +503,14 @@ plt.show()
 # `lam`) is then shown for information.
 
 # %% tags=[]
-def operating_point(net):
-    """Our operating point: the sparsest λ (seed means) whose validation error ties or beats Han's (paired); lam None if none."""
-    agg = sweep_ours[sweep_ours["network"] == net].groupby("lam").mean(numeric_only=True)
-    on_val = {lam_: versus(f"ours_{lam_:g}", "han", net, hits=VHITS) for lam_ in agg.index}
-    agg["val_verdict"] = [on_val[lam_]["verdict"] for lam_ in agg.index]
-    ok = agg[agg["val_verdict"].isin(["tie", "better"])]
-    out = {"rule": "sparsest λ whose validation error ties or beats Han et al. (rebuilt)'s (paired 95% interval)",
-           "han_val_error_pct": float(han8.loc[net, "val_error_pct"]), "lam": None,
-           "han_weights_nonzero": float(han8.loc[net, "weights_nonzero"]),
-           "validation": {f"{lam_:g}": {"val_error_pct": float(agg.loc[lam_, "val_error_final_pct"]), **on_val[lam_]}
-                          for lam_ in agg.index}}
-    if ok.empty:
-        return out
-    lam_star = float(ok["weights_nonzero"].idxmin())  # a choice on the validation split only
-    return {**out, "lam": lam_star, **{k: float(agg.loc[lam_star, k]) for k in (
-        "val_error_final_pct", "weights_nonzero", "weights_pct", "params_nonzero", "params_pct",
-        "compression_weights", "compression_params", "epochs")}}
-
-
-def reductions(net, lam_):
-    """The reported test numbers of our run at λ = lam_, and its reduction against Han rebuilt and published."""
-    row = sweep_ours[(sweep_ours["network"] == net) & (sweep_ours["lam"] == lam_)].mean(numeric_only=True)
-    what = f"ours_{lam_:g}"
-    interval = err_interval(what, net)
-    vs_han = versus(what, "han", net)
-    pub = HAN.published(net)
-    sizes = {n: m.weight.numel() for n, m in pl.masks.prunable_layers(dense[net, SEEDS[0]]).items()}
-    pub_nnz = pl.reference.han_rebuilt_count(net, sizes)  # Tables 2-3's per-layer %: 21,776 / 36,280 (Table 1: 22K / 36K)
-    vs_pub = pl.stats.against_value(interval, pub["error_pct"], higher_is_better=False)
-    return {
-        "lam": lam_, "weights_nonzero": float(row["weights_nonzero"]), "weights_pct": float(row["weights_pct"]),
-        "error_final_pct": float(row["error_final_pct"]), "error_interval": interval,  # reports test
-        "vs_han_rebuilt": vs_han, "vs_han_published": {"verdict": vs_pub, "published_error_pct": pub["error_pct"]},
-        "reduction_vs_han_rebuilt_pct": 100 * (1 - row["weights_nonzero"] / han8.loc[net, "weights_nonzero"]),
-        "reduction_vs_han_published_pct": 100 * (1 - row["weights_nonzero"] / pub_nnz),
-        "han_published_weights_nonzero": pub_nnz,
-        "matched_error_rebuilt": vs_han["verdict"] in ("tie", "better"),
-        "matched_error_published": vs_pub in ("tie", "better"),
-    }
-
-
-op = {net: operating_point(net) for net in NETS}
-at = {net: reductions(net, op[net]["lam"] if op[net]["lam"] is not None else float(lam)) for net in NETS}
+op = {net: thr.choose_operating_point(sweep_ours, board, han8.loc[net], net) for net in NETS}  # validation only
+at = {net: thr.reductions(sweep_ours, board, han8.loc[net], net,  # the reported test numbers and reductions
+                          op[net]["lam"] if op[net]["lam"] is not None else float(lam),
+                          HAN.published(net), dense[net, SEEDS[0]]) for net in NETS}
 claim_lo, claim_hi = pl.reference.MANESSI2018_CLAIMS["fewer_weights_than_han_pct"]
 for net in NETS:
-    o, a = op[net], at[net]
-    lo, hi = a["error_interval"]
-    d = a["vs_han_rebuilt"]
-    val_txt = ", ".join(f"λ {k}: {v['val_error_pct']:.2f}% ({v['diff_pp']:+.2f} pp, {v['verdict']})"
-                        for k, v in o["validation"].items())
-    print(f"{NETS[net]}: validation error vs Han's {o['han_val_error_pct']:.2f}%: {val_txt}")
-    head = (f"our operating point = λ {o['lam']:g} (the sparsest whose validation error ties or beats Han's)"
-            if o["lam"] is not None else
-            f"no λ ties or beats Han on validation: no operating point; the main run λ = {lam:g}")
-    print(f"{NETS[net]}: {head}\n"
-          f"    keeps {a['weights_nonzero']:,.0f} weights ({a['weights_pct']:.2f}%) after {BUDGET[net]:g} epochs; test error "
-          f"{a['error_final_pct']:.2f}% [{lo:.2f}, {hi:.2f}]\n"
-          f"    vs {HAN.NAME} ({han8.loc[net, 'weights_nonzero']:,.0f} weights, {han8.loc[net, 'epochs']:g} epochs): "
-          f"error {d['diff_pp']:+.2f} pp [{d['interval'][0]:+.2f}, {d['interval'][1]:+.2f}] -> {d['verdict']}; "
-          f"our run keeps {a['reduction_vs_han_rebuilt_pct']:.1f}% fewer weights than Han (paper claims "
-          f"{claim_lo}-{claim_hi}%){'' if a['matched_error_rebuilt'] else ', NOT at matched error'}\n"
-          f"    vs Han et al. published ({a['han_published_weights_nonzero']:,.0f} weights at "
-          f"{a['vs_han_published']['published_error_pct']}%): error {a['vs_han_published']['verdict']}; "
-          f"{a['reduction_vs_han_published_pct']:.1f}% fewer weights"
-          f"{'' if a['matched_error_published'] else ', NOT at matched error'}")
-    if a["reduction_vs_han_rebuilt_pct"] > claim_hi or a["reduction_vs_han_published_pct"] > claim_hi:
-        print(f"    above the paper's {claim_hi}%: see the note below the figure; it is not read as a success")
+    print("\n".join(thr.operating_point_lines(NETS[net], op[net], at[net], lam=lam, budget=BUDGET[net],
+                                              han_name=HAN.NAME, han_mean=han8.loc[net], claim=(claim_lo, claim_hi))))
 
 # %% [markdown] tags=[]
 # **A reduction above the paper's 33%** is not a stronger reproduction. It means the two operating points are
@@ -598,36 +524,12 @@ for net in NETS:
 # validation error, the test error with its 95% interval, and the paired verdict against Han et al. (rebuilt):
 
 # %% tags=[]
-def comparison(net):
-    """One row per method and point: budget, seconds, weights kept, errors, interval and verdict against Han."""
-    rows = [{"method": "dense", "knob": "", "epochs": 0.0, "seconds": 0.0, "weights_pct": 100.0,
-             "val_error_pct": float(dense_table[dense_table["network"] == net]["val_error_pct"].mean()), "what": "dense"}]
-    rows.append({"method": HAN.NAME, "knob": "published ratios", "epochs": han8.loc[net, "epochs"],
-                 "seconds": han8.loc[net, "seconds"], "weights_pct": han8.loc[net, "weights_pct"],
-                 "val_error_pct": han8.loc[net, "val_error_pct"], "what": "han"})
-    for _, r in sweep_gradual[sweep_gradual["network"] == net].groupby("compression").mean(numeric_only=True).iterrows():
-        rows.append({"method": "gradual (Zhu & Gupta)", "knob": f"{r.name:g}x", "epochs": r["epochs"],
-                     "seconds": r["seconds"], "weights_pct": r["weights_pct"], "val_error_pct": r["val_error_pct"],
-                     "what": f"gradual_{r.name:g}"})
-    for lam_, r in sweep_ours[sweep_ours["network"] == net].groupby("lam").mean(numeric_only=True).iterrows():
-        mine = "our operating point" if op[net]["lam"] == lam_ else "our run"
-        rows.append({"method": mine, "knob": f"λ={lam_:g}", "epochs": r["epochs"],
-                     "seconds": r["joint_s"] + r["hard_s"] + r["finetune_s"], "weights_pct": r["weights_pct"],
-                     "val_error_pct": r["val_error_final_pct"], "what": f"ours_{lam_:g}"})
-    for r in rows:
-        hits = np.concatenate([HITS[r["what"], net, s] for s in SEEDS])
-        r["test_error_pct"], r["95% interval"] = 100 * (1 - hits.mean()), err_interval(r["what"], net)  # reports test
-        v = versus(r["what"], "han", net) if r["what"] != "han" else {"diff_pp": None, "interval": None, "verdict": ""}
-        r["vs Han Δ pp"], r["vs Han 95% interval"], r["verdict vs Han"] = v["diff_pp"], v["interval"], v["verdict"]
-    pub = HAN.published(net)
-    rows.insert(2, {"method": "Han et al. 2015 (published)", "knob": "Tables 1-3", "epochs": None, "seconds": None,
-                    "weights_pct": pub["weights_pct"], "val_error_pct": None, "test_error_pct": pub["error_pct"],
-                    "95% interval": None, "vs Han Δ pp": None, "vs Han 95% interval": None, "verdict vs Han": "",
-                    "what": "published"})
-    return pd.DataFrame(rows).drop(columns="what")
-
-
-tables = {net: comparison(net) for net in NETS}
+tables = {  # one row per method and point: budget, seconds, weights kept, errors, interval and verdict against Han
+    net: thr.method_table(net, dense_table=dense_table, han_mean=han8.loc[net], gradual=sweep_gradual,
+                          sweep=sweep_ours, op_lam=op[net]["lam"], board=board, han_name=HAN.NAME,
+                          published=HAN.published(net))
+    for net in NETS
+}
 for net in NETS:
     print(NETS[net])
     display(tables[net])
@@ -648,29 +550,11 @@ plt.show()
 # Seconds are wall-clock as recorded when the run was computed (cached runs keep them); they depend on the machine.
 
 # %% tags=[]
-def joint_epochs_to(hist, weights_pct):
-    """The first joint-phase epoch at which the hard mask keeps <= weights_pct % of the weights (None if never)."""
-    j = hist[(hist["phase"] == "joint") & (hist["weights_pct"] <= weights_pct)]
-    return float(j["epoch"].iloc[0]) if len(j) else None
-
-
-def training_cost(net):
-    """Epochs and seconds of Han (rebuilt) and our operating point, and whether each reaches Han's sparsity and error."""
-    lam_ = at[net]["lam"]
-    hist = ours_runs[net, SEEDS[0], lam_][1]
-    summ = hist.attrs["summary"]
-    reached = at[net]["weights_nonzero"] <= han8.loc[net, "weights_nonzero"] and at[net]["matched_error_rebuilt"]
-    return pd.DataFrame([
-        {"method": HAN.NAME, "epochs": han8.loc[net, "epochs"], "seconds": han8.loc[net, "seconds"],
-         "epochs to Han's sparsity": han8.loc[net, "epochs"], "reaches Han's sparsity and error": True},
-        {"method": f"{'our operating point' if op[net]['lam'] is not None else 'our run'} (λ = {lam_:g})", "epochs": float(BUDGET[net]),
-         "seconds": summ["joint_s"] + summ["hard_s"] + summ["finetune_s"],
-         "epochs to Han's sparsity": joint_epochs_to(hist, han8.loc[net, "weights_pct"]),
-         "reaches Han's sparsity and error": bool(reached)},
-    ]).set_index("method")
-
-
-cost = {net: training_cost(net) for net in NETS}
+cost = {  # epochs, seconds, when our hard mask first reaches Han's sparsity, and whether each reaches it
+    net: thr.training_cost(at[net], ours_runs[net, SEEDS[0], at[net]["lam"]][1], han8.loc[net], budget=BUDGET[net],
+                           has_point=op[net]["lam"] is not None, han_name=HAN.NAME)
+    for net in NETS
+}
 for net in NETS:
     print(NETS[net])
     display(cost[net])
@@ -818,6 +702,13 @@ if fashion:
 print(f"source: {len(src.train[1]):,} train / {len(src.test[1]):,} test images of digits 0-4; probes:",
       {k: (len(a[1]), len(b[1])) for k, (a, b) in probe_data.items()}, "" if fashion else
       "(Fashion-MNIST not on disk or not in this profile: skipped)")
+
+# %% [markdown] tags=[]
+# The four networks whose fc1 features are probed: the untrained control, the dense 5-way network, Han's
+# prune-retrain and our run. Each probe's accuracy comes with its 95% interval, and its difference to dense
+# with the paired interval over the probe's test images (`thr.transfer_table`, `thr.transfer_deltas`):
+
+# %% tags=[]
 with run.timed("transfer"):
     dense5, dense5_info = thr.dense_on("lenet5", src, S["transfer_dense"], seed=seed, num_classes=5,
                                        device=run.device)
@@ -829,33 +720,16 @@ with run.timed("transfer"):
     ours5, ours5_hist = thr.threshold_run(dense5, src, lam, S["transfer_ours"], seed=seed, **OPTS)
     run.cache_hits.update(transfer_dense=dense5_info["cache_hit"], transfer_han=han5_hist.attrs["summary"]["cache_hit"],
                           transfer_ours=ours5_hist.attrs["summary"]["cache_hit"])
-    transfer_rows, probe_hits = [], {}
     budgets5 = {"random": 0, "dense": 0, "han": math.prod(S["transfer_han"]), "thresholds": sum(S["transfer_ours"])}
-    for method, model in [("random", random5), ("dense", dense5), ("han", han5), ("thresholds", ours5)]:
-        c = pl.metrics.counts(model)
-        row = {"method": method, "epochs after dense": budgets5[method], "weights_pct": c["weights_pct"],
-               "params_pct": c["params_pct"], "source_error_pct": thr.error_pct(pl.train.evaluate(model, *src.test)["acc"])}
-        for task, (probe_train, probe_test) in probe_data.items():
-            res = thr.transfer_probe(model, probe_train, probe_test, l2=1e-4, max_iter=200)
-            run.cache_hits[f"probe_{method}_{task}"] = res["cache_hit"]
-            probe_hits[method, task] = res["correct"].numpy()
-            lo, hi = pl.stats.accuracy_interval([res["acc"]], len(probe_test[1]))
-            row[f"{task} probe acc %"], row[f"{task} 95% interval"] = 100 * res["acc"], [lo, hi]
-        transfer_rows.append(row)
-transfer = pd.DataFrame(transfer_rows).set_index("method")
-transfer_delta = {}
-for task in probe_data:
-    for m in transfer.index:
-        transfer_delta[m, task] = thr.paired(probe_hits[m, task], probe_hits["dense", task])  # acc(m) − acc(dense)
-    transfer[f"{task} Δ pp"] = [transfer_delta[m, task]["diff_pp"] for m in transfer.index]
-    transfer[f"{task} Δ 95% interval"] = [transfer_delta[m, task]["interval"] for m in transfer.index]
+    transfer, probe_hits = thr.transfer_table({"random": random5, "dense": dense5, "han": han5, "thresholds": ours5},
+                                              budgets5, src.test, probe_data, run.cache_hits)
+transfer_delta = thr.transfer_deltas(transfer, probe_hits, probe_data)  # acc(method) − acc(dense), paired
 transfer
 
 # %% tags=[]
 fig = figs.transfer_bars(transfer, list(probe_data))  # source accuracy and probe accuracy per method
 run.save_figure(fig, "transfer")
 plt.show()
-
 
 # %% [markdown] tags=[]
 # ## 8 · Paper versus reproduction
@@ -866,112 +740,22 @@ plt.show()
 # tie / worse, against the named baseline); for errors, lower is better.
 
 # %% tags=[]
-def met(ok):
-    """A verdict only where this profile has targets."""
-    return bool(ok) if has_targets else None
-
-
-EPS = 1e-9  # 160 errors in 10,000 images is 1.6% exactly, even where floating point says 1.6000000000000014
-
-
-def interval_row(d):
-    """A paired comparison's interval, or None."""
-    return None if d is None else d["interval"]
-
-
 print("paper:", pl.reference.MANESSI2018)
 print("baseline:", pl.reference.HAN2015)
-claim = f"{claim_lo}–{claim_hi}"
-src_m, src_h = "Manessi et al. 2018 (C3), the target we set", "Han et al. 2015, Tables 1-3"
 targets, headline = {}, []
-for net in NETS:
-    o, a, tag, hs = op[net], at[net], NETS[net], han[net, SEEDS[0]][2]
-    pct_t, err_t = TARGETS[net] if has_targets else (None, None)
-    has = o["lam"] is not None
-    d_han = a["vs_han_rebuilt"]
-    reached = bool(cost[net].iloc[1]["reaches Han's sparsity and error"])
-    epoch_ratio = BUDGET[net] / float(han8.loc[net, "epochs"])
-    sec_ratio = float(cost[net].iloc[1]["seconds"]) / float(han8.loc[net, "seconds"])
-    g8 = sweep_gradual[(sweep_gradual["network"] == net) & (sweep_gradual["compression"] == 12.5)]
-    targets.update({
-        f"{net}_weights_pct": {"value": o.get("weights_pct"), "threshold": pct_t, "met": met(has_targets and has and o["weights_pct"] <= pct_t + EPS)},
-        f"{net}_error_pct": {"value": a["error_final_pct"] if has else None, "threshold": err_t,
-                             "met": met(has_targets and has and a["error_final_pct"] <= err_t + EPS)},
-        f"{net}_reduction_vs_han_rebuilt_pct": {"value": a["reduction_vs_han_rebuilt_pct"], "threshold": 0.0,
-                                                "met": met(has and a["matched_error_rebuilt"] and a["reduction_vs_han_rebuilt_pct"] > 0)},
-        f"{net}_reduction_vs_han_published_pct": {"value": a["reduction_vs_han_published_pct"], "threshold": 0.0,
-                                                  "met": met(has and a["matched_error_published"] and a["reduction_vs_han_published_pct"] > 0)},
-        f"{net}_han_rebuilt_error_pct": {"value": hs["test_error_pct"], "threshold": HAN.TARGET_ERROR_PCT[net],
-                                         "met": met(hs["test_error_pct"] <= HAN.TARGET_ERROR_PCT[net] + EPS)},
-        f"{net}_shorter_training": {"value": epoch_ratio, "threshold": 1.0, "met": met(reached and epoch_ratio < 1)},
-    })
-    lam_txt = f"λ = {a['lam']:g}" + ("" if has else ", no operating point")
-    headline += [
-        pl.report.headline(f"{tag} dense test error", float(dense_err[net]), id=f"{net}_dense_error", paper=HAN_REF_ERR[net],
-                           unit="%", interval=err_interval("dense", net),
-                           verdict=pl.stats.against_value(err_interval("dense", net), HAN_REF_ERR[net], higher_is_better=False),
-                           versus="Han's Caffe reference", source=src_h + " (Caffe reference)"),
-        pl.report.headline(f"{tag} {HAN.NAME}: test error at {hs['counts']['weights_pct']:.1f}% of the weights",
-                           hs["test_error_pct"], id=f"{net}_han_rebuilt_error", paper=hs["published"]["error_pct"],
-                           target=f"≤ {HAN.TARGET_ERROR_PCT[net]}%", unit="%", met=targets[f"{net}_han_rebuilt_error_pct"]["met"],
-                           interval=hs["test_error_interval"], verdict=hs["vs_published_error"],
-                           versus="Han et al. 2015 published", source=src_h),
-        pl.report.headline(f"{tag} our operating point: weights left", o.get("weights_pct"), id=f"{net}_ours_weights_pct",
-                           target=f"≤ {pct_t}%" if has_targets else None, unit="%",
-                           met=targets[f"{net}_weights_pct"]["met"], source=src_m),
-        pl.report.headline(f"{tag} our operating point: test error", a["error_final_pct"] if has else None, id=f"{net}_ours_error",
-                           target=f"≤ {err_t}%" if has_targets else None, unit="%", interval=a["error_interval"] if has else None,
-                           met=targets[f"{net}_error_pct"]["met"], source=src_m),
-        pl.report.headline(f"{tag} our run ({lam_txt}) − {HAN.NAME}: test error", d_han["diff_pp"],
-                           id=f"{net}_ours_minus_han_error", unit="pp", interval=d_han["interval"],
-                           verdict=d_han["verdict"], versus=HAN.NAME, source=src_m + ", paired over the test images"),
-        pl.report.headline(f"{tag} our operating point keeps fewer weights than {HAN.NAME}, at matched error",
-                           a["reduction_vs_han_rebuilt_pct"] if has else None, id=f"{net}_reduction_vs_han_rebuilt",
-                           paper=claim, target="> 0% and error tie or better" if has_targets else None, unit="%",
-                           met=targets[f"{net}_reduction_vs_han_rebuilt_pct"]["met"], source=src_m),
-        pl.report.headline(f"{tag} our operating point keeps fewer weights than Han et al. published, at matched error",
-                           a["reduction_vs_han_published_pct"] if has else None, id=f"{net}_reduction_vs_han_published",
-                           paper=claim, target="> 0% and error tie or better" if has_targets else None, unit="%",
-                           met=targets[f"{net}_reduction_vs_han_published_pct"]["met"], source=src_m),
-        pl.report.headline(f"{tag} reduction vs {HAN.NAME} inside the paper's range",
-                           a["reduction_vs_han_rebuilt_pct"] if has else None, id=f"{net}_reduction_in_paper_range",
-                           paper=claim, target=f"{claim_lo}–{claim_hi}%" if has_targets else None, unit="%",
-                           met=met(has and a["matched_error_rebuilt"] and claim_lo <= a["reduction_vs_han_rebuilt_pct"] <= claim_hi),
-                           source=src_m + "; above the range is explained in Section 5, not a success"),
-        pl.report.headline(f"{tag} training epochs, our run / {HAN.NAME} (our run reaching Han's sparsity and error)",
-                           epoch_ratio, id=f"{net}_training_epochs_ratio", target="< 1, at Han's sparsity and error" if has_targets else None,
-                           met=targets[f"{net}_shorter_training"]["met"], source="Manessi et al. 2018 (C1)"),
-        pl.report.headline(f"{tag} training seconds, our run / {HAN.NAME}", sec_ratio, id=f"{net}_training_seconds_ratio",
-                           source="Manessi et al. 2018 (C1); wall-clock when computed", volatile=True),
-        pl.report.headline(f"{tag} our run: FLOP % activation-aware (Han's definition)", float(flop[net].loc["total", "our run: FLOP % (act.-aware)"]),
-                           id=f"{net}_ours_flops_act_pct", paper=float(flop[net].loc["total", "Han 2015: FLOP % (act.-aware)"]),
-                           unit="%", source=src_h + " (FLOP %, Tables 2-3)"),
-    ]
-    if len(g8):
-        d_g = versus(f"ours_{a['lam']:g}", "gradual_12.5", net)
-        headline.append(pl.report.headline(
-            f"{tag} our run ({lam_txt}, {a['weights_pct']:.1f}%) − gradual 12.5× ({g8['weights_pct'].mean():.1f}%): test error, same budget",
-            d_g["diff_pp"], id=f"{net}_ours_minus_gradual_error", unit="pp", interval=d_g["interval"],
-            verdict=d_g["verdict"], versus="gradual magnitude (Zhu & Gupta), same epochs", source="the same training budget as our run"))
-for m, name in [("han", "Han"), ("thresholds", "our run")]:
-    d = transfer_delta[m, "digits 5-9"]
-    targets[f"transfer_{m}_delta_pp"] = {"value": d["diff_pp"], "threshold": 1.0, "met": met(thr.within(d["interval"], -1.0, 1.0))}
-    headline.append(pl.report.headline(f"transfer proxy: {name} probe acc. − dense (digits 5-9)", d["diff_pp"],
-                                       id=f"transfer_{'ours' if m == 'thresholds' else m}_delta", target="|Δ| ≤ 1 pp, whole interval" if has_targets else None,
-                                       unit="pp", met=targets[f"transfer_{m}_delta_pp"]["met"], interval=d["interval"],
-                                       verdict=d["verdict"], versus="dense", source="Manessi et al. 2018 (C4), our transfer proxy"))
-d = transfer_delta["random", "digits 5-9"]
-targets["transfer_random_control_delta_pp"] = {"value": d["diff_pp"], "threshold": -3.0, "met": met(d["interval"][1] <= -3.0)}
-headline.append(pl.report.headline("transfer control: untrained-net probe acc. − dense (digits 5-9)", d["diff_pp"],
-                                   id="transfer_random_control_delta", target="≤ −3 pp, whole interval" if has_targets else None,
-                                   unit="pp", met=targets["transfer_random_control_delta_pp"]["met"], interval=d["interval"],
-                                   verdict=d["verdict"], versus="dense", source="the control that lets C4 fail"))
-if fashion:
-    for m in ("han", "thresholds"):
-        targets[f"transfer_fashion_{m}_delta_pp"] = {"value": transfer_delta[m, "Fashion-MNIST"]["diff_pp"],
-                                                     "threshold": 1.0, "met": None}
+for net in NETS:  # per network: dense, Han, our operating point, the reductions, training time, FLOPs, gradual
+    per_net, rows = thr.net_report(
+        net, NETS[net], o=op[net], a=at[net], han_summary=han[net, SEEDS[0]][2], han_mean=han8.loc[net],
+        cost=cost[net], flop=flop[net], budget=BUDGET[net], dense_error=dense_err[net], caffe_error=HAN_REF_ERR[net],
+        gradual=sweep_gradual, board=board, han_name=HAN.NAME, han_target_error=HAN.TARGET_ERROR_PCT[net],
+        target=TARGETS[net] if has_targets else None, claim=(claim_lo, claim_hi), has_targets=has_targets,
+    )
+    targets.update(per_net)
+    headline += rows
+transfer_targets, rows = thr.transfer_report(transfer_delta, fashion, has_targets)  # C4 and its control
+targets.update(transfer_targets)
+headline += rows
 pl.report.comparison_table(headline)
-
 
 # %% [markdown] tags=[]
 # ## What we learned
@@ -1038,60 +822,30 @@ for m, name in [("han", HAN.NAME), ("thresholds", "our run"), ("random", "the un
 #   Timings of cached runs are those of the run that computed them.
 
 # %% tags=[]
-def records(df):
-    """DataFrame rows as JSON-ready dicts."""
-    return pl.files.jsonable(df.to_dict("records"))
-
-
-def ours_result(net):
-    """The main run (λ = lam, first seed) of a network: summary, per-layer table and joint history."""
-    hist = main[net][1]
-    summ = {k: v for k, v in hist.attrs["summary"].items() if k != "config"}
-    return {"lam": float(lam), "seed": SEEDS[0], "epochs": BUDGET[net], **summ,
-            "history": hist[hist["phase"] == "joint"].dropna(axis=1, how="all").to_dict("list")}
-
-
-def han_result(net):
-    """The shared Han et al. (rebuilt) run (first seed): its summary, history and Han's published numbers."""
-    _, hist, summ = han[net, SEEDS[0]]
-    number = {"lenet300": 2, "lenet5": 3}[net]
-    return {**{k: v for k, v in summ.items() if k != "per_layer"}, "per_layer": summ["per_layer"],
-            "history": hist.to_dict("list"), "mean_over_seeds": han8.loc[net].to_dict(),
-            "published_table": pl.reference.han_table(number).to_dict("records"), "error_ref_pct": HAN_REF_ERR[net]}
-
-
 # checks that can fail; the ones that would mean a bug are asserted below
 for net in NETS:  # a reload from the cache must give back the same masks (threshold_run checks the counts too)
     again, _ = thr.threshold_run(dense[net, SEEDS[0]], splits, float(lam), S[f"ours_{net}"], seed=SEEDS[0], **OPTS)
     same = all(torch.equal(a_, b_) for a_, b_ in zip(pl.masks.get_masks(again).values(), pl.masks.get_masks(main[net][0]).values()))
     assert same, f"{net}: the reloaded masks differ from the run's"
-mono = {net: bool(sweep_ours[sweep_ours["network"] == net].groupby("lam")["weights_nonzero"].mean().is_monotonic_decreasing)
-        for net in NETS}
-gap = (sweep_ours["error_hard_pct"] - sweep_ours["error_soft_pct"]).abs()
-checks = pd.DataFrame([
-    {"check": f"{NETS[net]}: larger λ keeps fewer weights", "passes": mono[net]} for net in NETS
-] + [
-    {"check": "reg='none' leaves >= 80% of the weights after the joint phase", "passes": bool((none_joint_pct >= 80).all())},
-    {"check": "untrained-network probe >= 3 pp below dense (digits 5-9)",
-     "passes": bool(transfer_delta["random", "digits 5-9"]["interval"][1] <= -3.0)},
-    {"check": f"soft vs hard test error gap (reported only; ≈ 0 by construction): max {gap.max():.2f} pp", "passes": None},
-])
+checks = thr.self_checks(sweep_ours, NETS, none_joint_pct, transfer_delta["random", "digits 5-9"])
 display(checks)
 
+# %% [markdown] tags=[]
+# Everything this run measured, gathered for `results.json` (the README's results table is generated from its
+# `headline` rows):
+
+# %% tags=[]
+records = thr.json_records  # DataFrame rows as JSON-ready dicts
 results = pl.files.jsonable({
     "seeds": SEEDS,
     "timings": dict(run.timings),
     "dense": {net: {"test_error_pct": float(dense_err[net]), "test_error_interval": err_interval("dense", net),
                     "han_reference_error_pct": HAN_REF_ERR[net], "runs": records(dense_table[dense_table["network"] == net])}
               for net in NETS},
-    "han": {net: han_result(net) for net in NETS},
-    "ours": {net: ours_result(net) for net in NETS},
+    "han": {net: thr.han_result(han[net, SEEDS[0]], han8.loc[net], net, HAN_REF_ERR[net]) for net in NETS},
+    "ours": {net: thr.ours_result(main[net][1], lam=lam, seed=SEEDS[0], epochs=BUDGET[net]) for net in NETS},
     "operating_point": {net: {**op[net], "reported": at[net]} for net in NETS},
-    "reduction_vs_han_pct": {net: {"rebuilt": at[net]["reduction_vs_han_rebuilt_pct"],
-                                   "published": at[net]["reduction_vs_han_published_pct"],
-                                   "matched_error_rebuilt": at[net]["matched_error_rebuilt"],
-                                   "matched_error_published": at[net]["matched_error_published"],
-                                   "operating_point": op[net]["lam"] is not None} for net in NETS},
+    "reduction_vs_han_pct": {net: thr.reduction_result(op[net], at[net]) for net in NETS},
     "comparison": {net: records(tables[net]) for net in NETS},
     "training_cost": {net: records(cost[net].reset_index()) for net in NETS},
     "flops": {net: records(flop[net].reset_index()) for net in NETS},
@@ -1099,14 +853,18 @@ results = pl.files.jsonable({
     "sweep_han": records(sweep_han),
     "sweep_gradual": records(sweep_gradual),
     "ablation": records(ablation),
-    "transfer": {"rows": records(transfer.reset_index()), "source_train": len(src.train[1]),
-                 "source_test": len(src.test[1]), "probe": {k: [len(a[1]), len(b[1])] for k, (a, b) in probe_data.items()},
-                 "fashion": fashion, "dense_cache_hit": dense5_info["cache_hit"]},
+    "transfer": thr.transfer_result(transfer, src, probe_data, fashion, dense5_info["cache_hit"]),
     "function_family": records(family),
     "checks": records(checks),
     "targets": targets,
     "headline": headline,
 })
+
+# %% [markdown] tags=[]
+# The results and the figures are written last, after the sanity checks of the quick and paper profiles: only a
+# finished run replaces the committed figures.
+
+# %% tags=[]
 REQUIRED = {"seeds", "timings", "dense", "han", "ours", "operating_point", "reduction_vs_han_pct", "comparison",
             "training_cost", "flops", "sweep_ours", "sweep_han", "sweep_gradual", "ablation", "transfer",
             "function_family", "checks", "targets"}

@@ -105,9 +105,10 @@ pl.checks.check_range("alpha_conv", alpha_conv, 0.01, 1.0)
 pl.checks.check_choice("variant", variant, R.VARIANTS)
 pl.checks.check_choice("operating_rule", operating_rule, R.RULES)
 pl.checks.check_bool("solutions", solutions)
+pl.checks.check_range("jobs", jobs, 0, 64, integer=True)  # 0: automatic
 run = pl.setup_run("relief", profile, PROFILES, seed=seed, device=device,
                    params=dict(alpha_fc=alpha_fc, alpha_conv=alpha_conv, variant=variant,
-                               operating_rule=operating_rule, solutions=solutions, jobs=pl.jobs.check_jobs(jobs)))
+                               operating_rule=operating_rule, solutions=solutions, jobs=jobs))
 S = run.settings
 targets_apply = profile != "smoke"  # the targets we set are judged on full MNIST only (quick and paper)
 RUN_WORDS = {"smoke": "smoke test, tiny data", "quick": "full MNIST, short schedules",
@@ -217,7 +218,7 @@ pd.DataFrame(arch)
 # 5,000 validation or the 10,000 test images) and reused in every iteration.
 #
 # Every training run of this notebook (both dense LeNet-300-100 arms, the iterative runs of sections 2, 3 and
-# 6, the α sweep) is one task of a plan (`R.tasks.notebook_plan`): `run.plan` prints its size and estimated
+# 6, the α sweep) is one task of a plan (`R.tasks.relief_plan`): `run.plan` prints its size and estimated
 # cost, runs the tasks in parallel (`jobs` workers, one per CPU core by default, through submitit) and caches
 # every iteration; the cells below read the cache. Recorded seconds depend on how many tasks ran side by side.
 
@@ -228,9 +229,12 @@ print("data:", splits.sizes(), f"| pruning set: {len(prune_X)} training images (
 
 
 SETTINGS = dict(alpha_fc=alpha_fc, alpha_conv=alpha_conv, variant=variant, rewind=S["rewind"])  # of every run
-run.plan("runs", R.tasks.notebook_plan(S, SETTINGS, profile, seed, run.device), jobs)  # trains and caches them all
+run.plan("runs", R.tasks.relief_plan(S, SETTINGS, profile, seed, run.device), jobs)  # trains and caches them all
 
+# %% [markdown] tags=[]
+# The two dense LeNet-300-100 arms, Adam and SGD, from the same seeded θ0 (read from the cache the plan filled):
 
+# %% tags=[]
 def dense_authors(name, opt, epochs, milestones):
     """The authors' pretraining from a seeded kaiming θ0 (`R.tasks.dense_authors`, cached): (model, θ0, info)."""
     net, theta, info = R.tasks.dense_authors(name, opt, epochs, milestones, profile, seed, run.device)
@@ -397,35 +401,11 @@ def at_iteration(name, t):
 
 
 # %% tags=[]
-n_test = len(splits.test[1])
-
-
 def network_entry(hist, name, net_name, dense_info):
-    """results.json entry of one run: dense, iterations, operating point (with 95% intervals), final, target."""
-    t_op, found = R.operating_point(hist, S["max_drop_pp"], operating_rule)  # validation only
-    rows = hist.set_index("iteration")
-    keys = ["params_pct", "weights_pct", "cr_params", "cr_weights", "test_acc", "test_acc_pruned", "val_acc",
-            "flops_structured", "flops_structured_reduction", "flops_theoretical", "flops_theoretical_reduction"]
-
-    def point(t):
-        d = {k: float(rows.loc[t, k]) for k in keys}
-        d["iteration"] = int(t)
-        d["drop_pp"] = 100 * (float(rows.loc[0, "test_acc"]) - d["test_acc"])
-        return d
-
-    op = point(t_op)
-    hits_dense, hits_op = R.correct(RUNS[name][0], *splits.test), R.correct(at_iteration(name, t_op), *splits.test)
-    op["test_acc_interval_pct"] = list(pl.stats.accuracy_interval([op["test_acc"]], n_test))
-    op["drop_interval_pp"] = list(pl.stats.paired_difference(hits_dense.numpy(), hits_op.numpy()))
-    op["reloaded_test_acc"] = int(hits_op.sum()) / len(hits_op)  # the cached model must reproduce test_acc (a check)
-    op["rule"] = operating_rule
-    max_rem, max_drop = TARGETS[net_name] if TARGETS else (None, None)
-    met = (found and op["params_pct"] <= max_rem and op["drop_pp"] <= max_drop) if targets_apply else None
-    return {"dense": {**point(0), **{k: v for k, v in dense_info.items() if k in ("epoch_seconds", "cache_hit")}},
-            "compute_seconds": float(hist["seconds"].sum()),  # as measured when the iterations ran (cached since)
-            "iterations": R.records(hist), "operating_point": {**op, "found": found},
-            "final": point(int(rows.index.max())),
-            "target": {"max_remaining_pct": max_rem, "max_drop_pp": max_drop, "met": met}}
+    """results.json entry of one run (`R.network_entry`): dense, iterations, operating point (95% intervals), final."""
+    return R.network_entry(hist, RUNS[name][0], lambda t: at_iteration(name, t), splits.test, dense_info,
+                           max_drop_pp=S["max_drop_pp"], rule=operating_rule,
+                           target=TARGETS[net_name] if TARGETS else (None, None), judged=targets_apply)
 
 
 # %% tags=[]
@@ -745,28 +725,15 @@ with run.timed("checks"):
         T = int(h["iteration"].max())
         models, _ = R.iteration_models(dense, splits.train, splits.val, iterations=T,
                                        **relief_kwargs(opt, epochs, milestones, theta, "reload"))
-        chain = [dense, *models]
-        alphas, opts = layer_alpha(dense), R.variant_options(variant, dense)
-        margins = []  # per iteration: the smallest (kept share - alpha) over the live units of every layer
-        for before, after in zip(chain[:-1], chain[1:]):
-            shares = R.kept_share(before, after, prune_X.to(run.device), **opts)
-            margins.append(min(float(v.min()) - alphas[k] for k, v in shares.items() if len(v)))
-        min_share[name] = margins
+        opts = R.variant_options(variant, dense)
+        min_share[name] = R.iteration_margins([dense, *models], prune_X.to(run.device), layer_alpha(dense), **opts)
         if opts["cut"] == "paper":
-            worst = min(margins)
+            worst = min(min_share[name])
             checks[f"{name}: every live unit keeps >= alpha of its importance (iterations 1-{T})"] = check(
                 worst >= -1e-9, f"{name}: a live unit keeps {worst:+.2e} below alpha")
         kept = int(h.set_index("iteration").loc[T, "weights_unmasked"])  # left by the last pruning call
-        pl.metrics.check_sparsity(finals[name], kept, f"{name} after fine-tuning")  # raises if a mask was lost
-        again = at_iteration(name, T)  # a fresh copy from the cache
-        pl.metrics.check_sparsity(again, kept, f"{name} after a reload from the cache")
-        zero = all(bool((getattr(m, n)[~pl.masks.get_mask(m, n)] == 0).all())
-                   for m, n in pl.masks.maskable_tensors(again))
-        checks[f"{name}: pruned weights exactly 0 after a reload from the cache"] = check(
-            zero, f"{name}: a pruned weight is nonzero after reload")
-        same = all(torch.equal(a, b) for a, b in zip(finals[name].state_dict().values(), again.state_dict().values()))
-        checks[f"{name}: reloaded final model identical to the one in memory"] = check(
-            same, f"{name}: the cached final model differs from the trained one")
+        for label, (ok, message) in R.reload_checks(name, finals[name], at_iteration(name, T), kept).items():
+            checks[label] = check(ok, message)
 
 # %% tags=[]
 for name, e in (("lenet300_adam", entries["lenet300"]), ("lenet300_sgd", sgd_entry), ("lenet5", entries["lenet5"])):
@@ -943,16 +910,13 @@ results = {
     "lenet5": {**entries["lenet5"], "pruning_call_seconds": prune_s, "epoch_seconds": epoch_s,
                "pruning_call_epoch_ratio": step_ratio},
     "per_layer": per_layer,
-    "optimizers": {"adam": {k: entries["lenet300"][k] for k in ("dense", "operating_point", "final", "target")},
-                   "sgd": sgd_entry, "sgd_meets_lenet300_targets": sgd_entry["target"]["met"]},
+    "optimizers": R.optimizer_record(entries["lenet300"], sgd_entry),
     "cifar": cifar,
     "operating_rule": operating_rule,
     "checks": checks,
     "min_kept_share_margin": min_share,
     "constant_units": constant,
-    "alpha_and_rules": {"alphas": S["ablation_alphas"], "iterations": T_ab, "epochs": S["ablation_epochs"],
-                        "remaining_pct_by_alpha": alpha_effect, "rules": rules_table.reset_index().to_dict("records"),
-                        "table": R.records(ablation_table), "seconds": ablation_s},
+    "alpha_and_rules": R.ablation_record(S, alpha_effect, rules_table, ablation_table, ablation_s),
     "headline": headline,
 }
 figures = ["importance_scores", "iterations_lenet300", "alpha_and_rules", "iterations_lenet5", "per_layer",

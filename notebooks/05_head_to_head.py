@@ -77,9 +77,9 @@ profile = "quick"
 import math
 
 import matplotlib.pyplot as plt
-import numpy as np
 import pandas as pd
 import torch
+from IPython.display import display
 
 import pruning_lib as pl
 
@@ -90,7 +90,6 @@ def powers_of_two(top):
 
 
 NETS = {"lenet300": "LeNet-300-100", "lenet5": "LeNet-5"}
-REGIMES = ("short", "own")
 
 
 def plan(short, own):
@@ -119,7 +118,7 @@ PROFILES = {
                  "neurons": dict(values=f, n_score=500), "neurons_ft": dict(values=f, budget=0.25, n_score=500),
                  "gumbel": dict(values=[10.0], budget=1)},
         ) for net, f in (("lenet300", [0.25, 0.5]), ("lenet5", [0.5, 0.9]))},
-        latency_at=[8], latency_time=0.02, latency_rounds=1, budgets_pct=[10, 5, 2, 1, 0.15],
+        latency_at=[8], latency_rounds=2, latency_warmup=1, latency_block_s=0.002, bench_steps=2, budgets_pct=[10, 5, 2, 1, 0.15],
     ),
     "quick": dict(
         seeds={"lenet300": 3, "lenet5": 2}, short_epochs={"lenet300": 2, "lenet5": 1},
@@ -155,7 +154,7 @@ PROFILES = {
                      "neurons_ft": dict(values=[0.5, 0.8, 0.9, 0.95, 0.98], budget=0.25, n_score=2000),
                      "gumbel": dict(values=[1.0, 30.0], budget=2, recipe={"sample_repeats": 1})}),
         },
-        latency_at=[8, 64], latency_time=0.05, latency_rounds=2, budgets_pct=[10, 5, 2, 1, 0.15],
+        latency_at=[8, 64], latency_rounds=7, latency_warmup=10, latency_block_s=0.04, bench_steps=100, budgets_pct=[10, 5, 2, 1, 0.15],
     ),
     "paper": dict(
         seeds={"lenet300": 3, "lenet5": 3}, short_epochs={"lenet300": 2, "lenet5": 1},
@@ -176,12 +175,13 @@ PROFILES = {
         ) for net, f, han, thr, relief, ft, gumbel, short in (
             ("lenet300", [0.25, 0.5, 0.75, 0.9, 0.95], 4, (30, 10), 4, 2, 30, 2),
             ("lenet5", [0.5, 0.8, 0.9, 0.95, 0.98], 2, (15, 5), 2, 1, 15, 1))},
-        latency_at=[8, 64], latency_time=0.2, latency_rounds=5, budgets_pct=[10, 5, 2, 1, 0.15],
+        latency_at=[8, 64], latency_rounds=9, latency_warmup=20, latency_block_s=0.02, bench_steps=200, budgets_pct=[10, 5, 2, 1, 0.15],
     ),
 }  # fmt: skip
 pl.checks.check_bool("solutions", solutions)
+pl.checks.check_range("jobs", jobs, 0, 64, integer=True)  # 0: automatic
 run = pl.setup_run("head_to_head", profile, PROFILES, seed=seed, device=device,
-                   params={"solutions": solutions, "jobs": pl.jobs.check_jobs(jobs)})
+                   params={"solutions": solutions, "jobs": jobs})
 S = run.settings
 for regimes in S["plan"].values():  # the Gumbel runs train from scratch on this profile's data
     for net_plan in regimes.values():
@@ -210,60 +210,38 @@ pl.timings.about("05_head_to_head")
 # **Han et al. (rebuilt)** is the one shared run of notebooks 00
 # and 02 (`pl.methods.han.rebuilt`): a single point at Han's published 8%, in the "own" regime.
 #
-# All of that work is first laid out as a plan (`pl.compare.plan`: one task per network, seed, regime and method,
+# All of that work is first laid out as a plan (`pl.compare.plan_points`: one task per network, seed, regime and method,
 # plus each seed's dense model and Han run). `run.plan` prints its size and estimated cost, runs the tasks in
 # parallel (`jobs` workers, one per CPU core by default, through submitit: a cluster works too), caches every
 # model and its validation and test accuracy, and the loop below then reads the cache.
 
 # %% tags=[]
+ONCE = {net: pl.compare.same_in_both(S["plan"][net]) for net in NETS}  # run once, counted in both regimes
+run.plan("points", pl.compare.plan_points({net: S["plan"][net] for net in NETS}, SEEDS, profile, str(run.device),
+                                   run_once=ONCE), jobs)
+
+# %% [markdown] tags=[]
+# The loop reads every point from the cache (`pl.compare.seed_points`: the dense reference, each regime's points,
+# Han et al. (rebuilt)), checks that each model's masks hold and measures it (`pl.compare.measured_rows`):
+
+# %% tags=[]
 FAMILY = {name: m.family for name, m in pl.methods.registry.METHODS.items()} | {"dense": "dense",
                                                                                 "han_rebuilt": "unstructured"}
-
-
-def same_in_both(net):
-    """The methods whose plan is the same in both regimes (they run once, and their points count in both)."""
-    short, own = S["plan"][net]["short"], S["plan"][net]["own"]
-    return sorted(m for m in own if short.get(m) == own[m])
-
-
-def operating_points(net, s):
-    """The dense reference and every registered method's points, per regime, on one network and seed."""
-    dense, info = pl.dense.reference_model(net, profile, s, run.device)
-    run.cache_hits[f"dense_{net}_{s}"] = info["cache_hit"]
-    out = [("dense", pl.compare.dense_point(dense, info))]
-    for regime in REGIMES:
-        wanted = {m: spec for m, spec in S["plan"][net][regime].items()
-                  if regime == "short" or m not in same_in_both(net)}
-        out += [(regime, p) for p in pl.compare.operating_points(dense, splits, wanted, seed=s)]
-    han, _, han_summary = pl.methods.han.rebuilt(net, profile, s, run.device)
-    out.append(("own", pl.methods.base.Point("han_rebuilt", "-", 1.0, han, float(han_summary["epochs"]),
-                                             han_summary["seconds"], han_summary["cache_hit"])))
-    return dense, info, out
-
-
-run.plan("points", pl.compare.plan({net: S["plan"][net] for net in NETS}, SEEDS, profile, str(run.device),
-                                   run_once={net: same_in_both(net) for net in NETS}), jobs)
-
 rows, models, dense_info = [], {}, {}
 for net in NETS:
     for s in SEEDS[net]:
         with run.timed(f"points_{net}_{s}"):
-            dense, info, pts = operating_points(net, s)
+            dense, info, pts = pl.compare.seed_points(net, profile, s, run.device, splits, S["plan"][net], ONCE[net])
+        run.cache_hits[f"dense_{net}_{s}"] = info["cache_hit"]
         dense_info[net, s] = info
         with run.timed(f"measure_{net}_{s}"):
-            for regime, p in pts:
-                kept = pl.metrics.check_sparsity(p.model, pl.metrics.sparsity(p.model)["weights_unmasked"],
-                                                 f"{p.method} {p.value:g} ({net}, seed {s})")
-                row = {**pl.compare.measure(p, net, s, splits), "family": FAMILY[p.method],
-                       "weights_unmasked": kept["weights_unmasked"]}
-                both = regime == "short" and p.method in same_in_both(net)
-                for r in ("short", "own") if both else (regime,):
-                    rows.append({**row, "regime": r})
-                    if s == seed:
-                        models[net, r, p.method, p.value] = p.model
+            for row, model in pl.compare.measured_rows(pts, net, s, splits, FAMILY, ONCE[net]):
+                rows.append(row)
+                if s == seed:
+                    models[net, row["regime"], row["method"], row["value"]] = model
         print(f"{NETS[net]} seed {s}: {len(pts)} points in {run.timings[f'points_{net}_{s}']:.0f} s "
               f"({sum(p.cache_hit for _, p in pts)} from the cache; run once for both regimes: "
-              f"{', '.join(same_in_both(net))})")
+              f"{', '.join(ONCE[net])})")
 points = pd.DataFrame(rows)
 over = points[(points["regime"] == "short") & (points["epochs"] > points["network"].map(S["short_epochs"]) + 1e-9)]
 assert over.empty, f"points over the short budget: {over[['network', 'method', 'value', 'epochs']]}"
@@ -350,52 +328,113 @@ else:
 # ## 3 · What the compression buys on a CPU
 #
 # Compression counts weights; a CPU counts time. The **theoretical speedup** is dense FLOPs / effective FLOPs
-# (every zero weight skipped for free). To measure real time, each selected pruned model is run three ways
-# (`pl.inference`): **dense with zeros** (the pruned model as trained: no faster), **sparse CSR** (each weight
-# matrix as a `torch` sparse CSR matrix; convolutions as unfold + sparse product), and **compact** (dead or
-# removed units physically cut out, giving smaller dense layers; a unit whose inputs are all pruned emits a
-# constant that is folded into the next layer's bias, so the function is unchanged). Each timing is the median of
-# repeated timed blocks at batch 1 and batch 256; the dense model is timed in the same interleaved rounds as each
-# pruned model (`pl.inference.paired_latency`), so a drift of the machine's speed during the run does not
-# masquerade as a speedup (the "dense with zeros" column shows how large the remaining noise is).
+# (every zero weight skipped for free). To measure real time, each method's **sparsest point** and its points
+# nearest 8× and 64× (`pl.latency.chosen_points`) are run three ways (`pl.inference`): **dense with zeros** (the
+# pruned model as trained: no faster), **sparse CSR** (each weight matrix as a `torch` sparse CSR matrix;
+# convolutions as unfold + sparse product), and **compact** (dead or removed units physically cut out, giving
+# smaller dense layers; a unit whose inputs are all pruned emits a constant that is folded into the next layer's
+# bias; unread input pixels are dropped by one gather; the layers run as one chain of `addmm` calls).
+#
+# **The protocol** (`pl.latency.time_network`): threads pinned, warm-up calls for every model, then rounds in a
+# fresh random order, one block of calls per model and round, every model of a network timed together with the
+# dense model. A speedup is dense time over the model's time *in the same round*; we report its median over the
+# rounds. A dense-with-zeros model computes exactly what the dense model computes, so its speedup should read
+# 1.0: the largest deviation among these controls is the **noise floor**, and a speedup counts ("faster") only
+# above it.
 
 # %% tags=[]
-cpu = torch.device("cpu")
-latency_rows = []
-REPS = {"dense with zeros": pl.inference.plain_copy, "sparse CSR": pl.inference.sparse,
-        "compact": pl.inference.compact}
+cpu, timed = torch.device("cpu"), []
 with run.timed("latency"):
     for net in NETS:
-        df = points[(points["network"] == net) & (points["seed"] == seed) & (points["regime"] == "own")]
-        dense_model = models[net, "dense", "dense", 1.0].to(cpu).eval()
-        for method in ORDER:
-            sub = df[df["method"] == method]
-            chosen = {sub.iloc[(np.log2(sub["compression_weights"]) - np.log2(t)).abs().argmin()]["value"]
-                      for t in S["latency_at"]} if len(sub) else set()
-            for value in sorted(chosen):
-                model = models[net, "own", method, value].to(cpu).eval()
-                row = sub[sub["value"] == value].iloc[0]
-                reps = {rep: make(model) for rep, make in REPS.items()}
-                for b in (1, 256):  # the dense model is timed in the same interleaved rounds as the pruned ones
-                    t = pl.inference.paired_latency({"dense": dense_model, **reps}, b,
-                                                    min_run_time=S["latency_time"], rounds=S["latency_rounds"])
-                    for rep, m in reps.items():
-                        latency_rows.append({"network": net, "method": method, "value": value,
-                                             "compression_weights": row["compression_weights"],
-                                             "speedup_theoretical": row["speedup_theoretical"],
-                                             "representation": rep, "batch": b, "median_s": t[rep],
-                                             "dense_s": t["dense"], "speedup_measured": t["dense"] / t[rep],
-                                             "stored": pl.inference.param_count(m)})
-latency = pd.DataFrame(latency_rows)
-print(f"timed with {torch.get_num_threads()} CPU threads")
+        own = points[(points["network"] == net) & (points["seed"] == seed) & (points["regime"] == "own")
+                     & (points["method"] != "dense")]
+        picks = pl.latency.chosen_points(own, S["latency_at"])
+        chosen = {(r.method, r.value): models[net, "own", r.method, r.value].to(cpu).eval() for r in picks.itertuples()}
+        t = pl.latency.time_network(models[net, "dense", "dense", 1.0].to(cpu).eval(), chosen, rounds=S["latency_rounds"],
+                                    warmup=S["latency_warmup"], block_s=S["latency_block_s"],
+                                    threads=torch.get_num_threads())
+        t[["method", "value"]] = pd.DataFrame(t.pop("key").tolist(), index=t.index)
+        keep = ["method", "value", "family", "weights_pct", "compression_weights", "speedup_theoretical", "test_acc",
+                "sparsest"]
+        timed.append(t.merge(picks[keep], on=["method", "value"]).assign(network=net))
+latency = pl.latency.with_verdicts(pd.concat(timed, ignore_index=True))
+floors = latency.groupby(["network", "batch"])["noise_floor"].first()
+print(f"{torch.get_num_threads()} threads (pinned), {S['latency_warmup']} warm-up calls, {S['latency_rounds']} "
+      f"shuffled rounds; noise floor (network, batch): " + ", ".join(f"{k}: ±{100 * v:.1f}%" for k, v in floors.items()))
 latency.pivot_table(index=["network", "method", "value"], columns=["representation", "batch"],
-                    values="speedup_measured").round(2)
+                    values="speedup").round(2)
 
 # %% tags=[]
 fig = pl.plots.head_to_head.speedup_figure(points[points["regime"] != "short"], latency, NETS,
                                            torch.get_num_threads())
 run.save_figure(fig, "speedup")
 plt.show()
+
+# %% [markdown] tags=[]
+# The trade-off a deployer cares about: test accuracy against the measured time of the compact model, beside
+# accuracy against compression (the timed points of the seed above; the dotted line is the dense model's time).
+
+# %% tags=[]
+fig = pl.plots.head_to_head.latency_tradeoff_figure(points[points["seed"] == seed], latency, NETS)
+run.save_figure(fig, "latency_tradeoff")
+plt.show()
+
+# %% [markdown] tags=[]
+# **Compaction to the limit.** Two goals, measured in this run at batch 256: the sparsest Gumbel model (≤ 0.15%
+# of the weights, a few hundred multiply-adds per image) at least 20× faster than dense; each structured
+# (whole-unit) method within a factor of 2 of its FLOP ratio (dense over compact multiply-adds). Where a model is
+# far from its FLOPs, the operator profile of its forward pass says what the time goes to.
+
+# %% tags=[]
+DENSE_MACS = {net: pl.inference.compact_macs(models[net, "dense", "dense", 1.0]) for net in NETS}
+DENSE_ACC = {net: points[(points["network"] == net) & (points["method"] == "dense")]["test_acc"].mean() for net in NETS}
+goals = pl.verdicts.latency_goal_rows(latency, NETS, DENSE_MACS)
+display(pd.DataFrame(goals)[["quantity", "measured", "target", "met"]])
+sparsest_gumbel = latency[(latency["method"] == "gumbel") & latency["sparsest"]].drop_duplicates("network")
+for r in sparsest_gumbel.itertuples():
+    small = pl.inference.compact(models[r.network, "own", "gumbel", r.value])
+    prof = pd.DataFrame(pl.inference.forward_profile(small, 256)).head(6)
+    print(f"{NETS[r.network]}, Gumbel λ = {r.value:g} compact ({pl.inference.compact_macs(small):,} multiply-adds "
+          f"per image): where one forward pass at batch 256 spends its time")
+    display(prof.round(2))
+
+# %% [markdown] tags=[]
+# **Batch 1.** A single image costs a few microseconds of arithmetic; what bounds it is the per-operator overhead
+# of eager PyTorch (each call dispatches through Python and the operator library). The remedy torch ships for that
+# is one compiled graph: a frozen TorchScript trace of the compact model (`pl.inference.traced`), timed against
+# the eager compact model and dense in the same rounds.
+
+# %% tags=[]
+batch1 = []
+for r in sparsest_gumbel.itertuples():
+    small = pl.inference.compact(models[r.network, "own", "gumbel", r.value])
+    trio = {"dense": models[r.network, "dense", "dense", 1.0].to(cpu).eval(), "compact": small,
+            "compact, traced": pl.inference.traced(small)}
+    t = pl.inference.timed_rounds(trio, 1, rounds=S["latency_rounds"], warmup=S["latency_warmup"],
+                                  block_s=S["latency_block_s"], threads=torch.get_num_threads())
+    batch1 += [{"network": r.network, "model": k, "median_us": 1e6 * v["median_s"], "speedup": v["speedup"]}
+               for k, v in t["models"].items()]
+pd.DataFrame(batch1).round(2)
+
+# %% [markdown] tags=[]
+# **Export.** `pl.inference.export` writes a model's compact form as a `torch.export` program that loads and runs
+# with plain PyTorch (`torch.export.load(path).module()`), with any batch size. The sizes on disk of each
+# method's sparsest point, against the dense model's own export:
+
+# %% tags=[]
+export_dir = pl.paths.build_dir() / "exports"
+sizes = []
+for net in NETS:
+    dense_bytes = pl.inference.export(models[net, "dense", "dense", 1.0], export_dir / f"{net}_dense.pt2").stat().st_size
+    for r in latency[(latency["network"] == net) & latency["sparsest"]].drop_duplicates("method").itertuples():
+        path = export_dir / f"{net}_{r.method}_{r.value:g}.pt2"
+        try:
+            n = pl.inference.export(models[net, "own", r.method, r.value], path).stat().st_size
+        except ValueError as e:  # a layer with no unit left: the model is a constant
+            n, path = None, str(e)
+        sizes.append({"network": net, "method": r.method, "weights %": r.weights_pct, "dense file (kB)": dense_bytes / 1e3,
+                      "compact file (kB)": n / 1e3 if n else None, "smaller by": dense_bytes / n if n else None})
+pd.DataFrame(sizes).round(2)
 
 # %% [markdown] tags=[]
 # ## 4 · What each method costs
@@ -412,6 +451,18 @@ plt.show()
 fig = pl.plots.head_to_head.cost_figure(points[points["regime"] != "short"], NETS, seed, profile)
 run.save_figure(fig, "cost")
 plt.show()
+
+# %% [markdown] tags=[]
+# **Training speed on a CPU.** LeNet-5 trains with channels-last convolutions and max-pooling before the ReLU
+# (`pl.models.LeNet5`: the same function and gradient as conv → ReLU → pool, with the ReLU on a quarter of the
+# elements). Timed against the textbook layout on the same batches, in alternating rounds
+# (`pl.bench.lenet5_layouts`), and scaled to one epoch of the 55,000 training images:
+
+# %% tags=[]
+with run.timed("bench"):
+    bench = pl.bench.lenet5_layouts(splits.train, steps=S["bench_steps"])
+print(f"LeNet-5 epoch: textbook layout {bench['textbook_epoch_s']:.1f} s, channels-last with pooling first "
+      f"{bench['channels_last_pool_first_epoch_s']:.1f} s: {bench['speedup']:.2f}x ({bench['threads']} threads)")
 
 
 # %% [markdown] tags=[]
@@ -538,38 +589,10 @@ pl.exercises.head_to_head.check_win_or_tie(prediction)
 
 # %% tags=[]
 has_target = profile != "smoke"  # the smoke profile's tiny data make its numbers meaningless: no target
-headline = []
-for r in best["all"].to_dict("records"):
-    band_id = f"{r['band_pct']:g}".replace(".", "p")
-    alone = not isinstance(r["runner_up"], str)  # no other method reaches the band
-    runner = "no other method reaches it" if alone else pl.plotting.label(r["runner_up"])
-    headline.append(pl.report.headline(
-        f"{NETS[r['network']]}, {r['regime']} budget: best at ≤ {r['band_pct']:g}% of the weights",
-        f"{pl.plotting.label(r['method'])} ({r['epochs']:g} epochs): {100 * r['test_acc']:.2f}",
-        id=f"{r['network']}_{r['regime']}_best_le_{band_id}pct", unit="%",
-        interval=r["test_interval"], verdict="better" if alone else r["verdict"], versus=runner,
-        source=f"this notebook: validation frontier, {r['seeds']} seed(s)"))
-for net in NETS:
-    han_pts = points[(points["network"] == net) & (points["method"] == "han_rebuilt")]
-    ref = pl.methods.han.published(net)
-    err = 100 * (1 - han_pts["test_acc"].mean())
-    lo, hi = pl.stats.accuracy_interval(han_pts["test_acc"].tolist(), n_test)
-    interval = [100 - hi, 100 - lo]
-    target = pl.methods.han.TARGET_ERROR_PCT[net]
-    headline.append(pl.report.headline(
-        f"{NETS[net]}: Han et al. (rebuilt) test error at {han_pts['weights_pct'].mean():.2f}% of the weights", err,
-        id=f"{net}_han_rebuilt_test_error", paper=ref["error_pct"], target=f"≤ {target}%", unit="%",
-        met=(err <= target) if has_target else None, interval=interval,
-        verdict=pl.stats.against_value(interval, ref["error_pct"], higher_is_better=False),
-        versus=f"Han et al. 2015's {ref['error_pct']}%", source=f"Han et al. 2015, Table 1; {len(han_pts)} seed(s)"))
-for net in NETS:
-    lat = latency[(latency["network"] == net) & (latency["batch"] == 256) & (latency["method"] != "dense")]
-    if len(lat):
-        top = lat.loc[lat["speedup_measured"].idxmax()]
-        headline.append(pl.report.headline(
-            f"{NETS[net]}: largest measured CPU speedup, batch 256", float(top["speedup_measured"]), unit="×",
-            id=f"{net}_largest_cpu_speedup", volatile=True,
-            source=f"{top['method']} at {top['compression_weights']:.0f}× ({top['representation']})"))
+headline = (pl.verdicts.winner_rows(best["all"], NETS)  # the winner at each band, against its runner-up
+            + pl.verdicts.rebuilt_rows(points, NETS, n_test, has_target)  # Han (rebuilt) against Han's published error
+            + pl.verdicts.speedup_rows(latency, NETS, DENSE_ACC)  # the noise floor, the largest speedup above it
+            + goals)  # the compaction goals of section 3
 pl.report.comparison_table(headline)
 
 # %% [markdown] tags=[]
@@ -599,11 +622,13 @@ for (net, regime), g in w.groupby(["network", "regime"], sort=False):
     wins = "; ".join(f"≤ {b:g}%: {pl.plotting.label(m)}" + (f" (tie with {len(t)})" if len(t) else "")
                      for b, m, t in zip(g["band_pct"], g["method"], g["ties_with"]))
     print(f"{NETS[net]}, {regime} budget: {wins}")
-med = latency[latency["batch"] == 256].groupby(["network", "representation"])["speedup_measured"].median()
+med = latency[latency["batch"] == 256].groupby(["network", "representation"])["speedup"].median()
 for net in NETS:
     if net in med.index.get_level_values(0):
+        n_fast = int(((latency["network"] == net) & (latency["batch"] == 256) & (latency["verdict"] == "faster")).sum())
         print(f"{NETS[net]}, median measured CPU speedup at batch 256: "
-              + ", ".join(f"{rep} {v:.2f}×" for rep, v in med[net].items()))
+              + ", ".join(f"{rep} {v:.2f}×" for rep, v in med[net].items())
+              + f"; {n_fast} timed models faster than dense beyond the noise floor (±{100 * floors[net, 256]:.1f}%)")
 
 # %% [markdown] tags=[]
 # ## Deviations from the paper
@@ -647,9 +672,13 @@ results = {
     "seeds": SEEDS,
     "short_epochs": S["short_epochs"],
     "cpu_threads": torch.get_num_threads(),
+    "noise_floors": [{"network": n, "batch": b, "noise_floor": f} for (n, b), f in floors.items()],
+    "batch1_remedy": batch1,
+    "export_sizes": sizes,
+    "training_benchmarks": {"lenet5_layouts": bench},
     "headline": headline,
 }
 assert set(points["method"]) == {"dense", "han_rebuilt", *pl.methods.registry.METHODS}, "a method has no points"
-figures = ["tradeoff_lenet300", "tradeoff_lenet5", "speedup", "cost"]
+figures = ["tradeoff_lenet300", "tradeoff_lenet5", "speedup", "latency_tradeoff", "cost"]
 path = run.write_results(results, figures=figures)  # written last: only a finished run replaces the figures
 print(f"wrote {pl.paths.relpath(path)} and {len(figures)} figures; wall time {run.timings['total']:.0f} s")

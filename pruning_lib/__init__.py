@@ -34,6 +34,7 @@ _MODULES = {
     "stats",
     "timings",
     "train",
+    "verdicts",
 }
 _ALIASES = {"magnitude": "methods.magnitude"}
 __all__ = sorted(_MODULES | set(_ALIASES) | {"setup_run"})

@@ -3,7 +3,8 @@
 `operating_points` loops over `pl.methods.registry.METHODS` (no method code here); `measure` then computes every
 number the same way for all methods: counts, compression, FLOPs, validation and test accuracy (cached per
 model). `plan` lists the same work as `pl.jobs` tasks, one per (network, seed, regime, method), so that it can
-run in parallel before the notebook's loop reads every result from the cache.
+run in parallel before the notebook's loop reads every result from the cache (`seed_points`, `measured_rows`).
+`latency_values` and `latency_of` time the chosen points on the CPU, each against the dense model.
 """
 
 from __future__ import annotations
@@ -17,11 +18,10 @@ from . import cache
 from .jobs import EPOCH_SECONDS, Task
 from .methods import registry
 from .methods.base import Point
-from .metrics import summary
+from .metrics import check_sparsity, sparsity, summary
 from .train import evaluate
 
 EVAL_SECONDS = {"lenet300": 0.05, "lenet5": 1.3}  # validation + test pass of one point
-COST_FACTOR = {"gumbel": 4.0, "thresholds": 4.0}  # epoch cost against a plain epoch (gated / parametrized)
 _SPLIT_KEYS: dict[int, tuple] = {}
 
 
@@ -43,7 +43,8 @@ def accuracies(model: nn.Module, splits) -> dict:
             "test_acc": evaluate(model, *splits.test)["acc"],
         }
 
-    return cache.cached("h2h-accuracy", cfg, compute)[0]
+    payload = cache.cached("h2h-accuracy", cfg, compute)[0]
+    return {k: payload[k] for k in ("val_acc", "test_acc")}
 
 
 def measure(point: Point, network: str, seed: int, splits, input_shape=(1, 28, 28)) -> dict:
@@ -93,12 +94,12 @@ def operating_points(
 
 def task_cost(net: str, method: str, spec: Mapping) -> float:
     """Estimated seconds of one method's points on `net` (training epochs x epoch cost, plus measuring)."""
+    m = registry.METHODS[method]
     n = len(list(spec["values"]))
     budget = spec.get("budget", 0)
     epochs = sum(budget) if isinstance(budget, tuple | list) else float(budget)
-    per_value = method not in ("relief",)  # relief: one run of max(values) iterations, `budget` each
-    total = epochs * (n if per_value else max(spec["values"]))
-    return (total * COST_FACTOR.get(method, 1.0) * EPOCH_SECONDS[net] + n * EVAL_SECONDS[net]) or 1.0
+    total = epochs * (max(spec["values"]) if getattr(m, "one_run", False) else n)
+    return (total * getattr(m, "epoch_cost", 1.0) * EPOCH_SECONDS[net] + n * EVAL_SECONDS[net]) or 1.0
 
 
 def fill_points(net: str, profile: str, seed: int, device: str, method: str, spec: Mapping) -> None:
@@ -111,7 +112,7 @@ def fill_points(net: str, profile: str, seed: int, device: str, method: str, spe
         accuracies(p.model, splits)
 
 
-def plan(
+def plan_points(
     plans: Mapping[str, Mapping[str, Mapping]], seeds: Mapping[str, list], profile: str, device: str,
     run_once: Mapping[str, list] | None = None,
 ) -> list[Task]:  # fmt: skip
@@ -137,3 +138,47 @@ def plan(
                                       {**common, "method": method, "spec": dict(spec)},
                                       task_cost(net, method, spec), (f"dense {net} seed {s}",)))  # fmt: skip
     return tasks
+
+
+def same_in_both(regimes: Mapping[str, Mapping]) -> list[str]:
+    """The methods whose spec is the same in the short and the own regime (run once, counted in both), sorted."""
+    short, own = regimes["short"], regimes["own"]
+    return sorted(m for m in own if short.get(m) == own[m])
+
+
+def seed_points(net: str, profile: str, seed: int, device, splits, regimes: Mapping[str, Mapping], once=()):
+    """(dense, info, [(regime, Point)]): the dense reference of (net, profile, seed), then each regime's points
+    (a method in `once` only under the first regime), then Han (rebuilt) under "own"; all read from the cache."""
+    from .dense import reference_model
+    from .methods.han import rebuilt
+
+    dense, info = reference_model(net, profile, seed, device)
+    out = [("dense", dense_point(dense, info))]
+    for i, (regime, methods) in enumerate(regimes.items()):
+        wanted = {m: spec for m, spec in methods.items() if i == 0 or m not in once}
+        out += [(regime, p) for p in operating_points(dense, splits, wanted, seed=seed)]
+    model, _, run = rebuilt(net, profile, seed, device)
+    out.append(
+        ("own", Point("han_rebuilt", "-", 1.0, model, float(run["epochs"]), run["seconds"], run["cache_hit"]))
+    )
+    return dense, info, out
+
+
+def measured_rows(points, network: str, seed: int, splits, family: Mapping[str, str], once=()) -> list[tuple]:
+    """(row, model) per (regime, Point): masks checked, `measure`d, with family, unmasked weights and regime.
+
+    A point of a method in `once` measured under "short" gets a row in both regimes (short, then own).
+    """
+    out = []
+    for regime, p in points:
+        kept = check_sparsity(
+            p.model, sparsity(p.model)["weights_unmasked"], f"{p.method} {p.value:g} ({network}, seed {seed})"
+        )
+        row = {
+            **measure(p, network, seed, splits),
+            "family": family[p.method],
+            "weights_unmasked": kept["weights_unmasked"],
+        }
+        both = regime == "short" and p.method in once
+        out += [({**row, "regime": r}, p.model) for r in (("short", "own") if both else (regime,))]
+    return out

@@ -16,10 +16,13 @@
 
 from __future__ import annotations
 
+import os
 import random
 import statistics
+import sys
 import time
 import warnings
+from contextlib import contextmanager
 from pathlib import Path
 
 import torch
@@ -32,8 +35,13 @@ from .models import MLP, LeNet5, LeNet300100
 
 
 def plain_copy(model: nn.Module) -> nn.Module:
-    """A copy of `model` with masks made permanent (ordinary parameters holding the masked values), in eval mode."""
-    return remove_masks(clone(model)).eval()
+    """A copy of `model` with masks made permanent (ordinary parameters holding the masked values), in eval mode.
+
+    A LeNet5 gets LeNet5's channels-last layout back (a method that pruned a contiguous copy may return one), so
+    that as a "dense with zeros" control it runs exactly the kernels the dense model runs.
+    """
+    plain = remove_masks(clone(model)).eval()
+    return plain.to(memory_format=torch.channels_last) if isinstance(plain, LeNet5) else plain
 
 
 def _linear_chain(model: nn.Module) -> tuple[list[nn.Linear], list[str]]:
@@ -85,11 +93,27 @@ def _compact_chain(ws: list[torch.Tensor], bs: list[torch.Tensor], acts: list[st
     return keep_in[used], [ws[0][:, used], *ws[1:]], bs
 
 
+class ConstantOutput(nn.Module):
+    """A network whose every path from the input is cut: the same output for every image."""
+
+    def __init__(self, value: torch.Tensor):
+        super().__init__()
+        self.register_buffer("value", value.detach().reshape(1, -1).clone())
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """The constant output, once per image of the batch."""
+        return self.value.expand(x.shape[0], -1)
+
+
 def compact(model: nn.Module) -> nn.Module:
     """The same function as `model` (masks applied) with dead units physically removed."""
     model = plain_copy(model)
     if isinstance(model, LeNet5):
-        return _compact_lenet5(model)
+        small = _compact_lenet5(model)
+        if small.conv1.out_channels and small.conv2.out_channels:
+            return small
+        with torch.no_grad():  # no conv filter left in some layer: the output no longer depends on the image
+            return ConstantOutput(model(torch.zeros(1, 1, 28, 28))).eval()
     lins, acts = _linear_chain(model)
     with torch.no_grad():
         inputs, ws, bs = _compact_chain([m.weight for m in lins], [m.bias for m in lins], acts)
@@ -328,21 +352,38 @@ def speed_verdict(speedup: float, floor: float) -> str:
 
 
 def compact_macs(model: nn.Module, input_shape=(1, 28, 28)) -> int:
-    """Multiply-adds of one image through a model's dense layers (Linear and Conv2d, zeros included)."""
-    macs = []
+    """Multiply-adds of one image through a model's dense layers (Linear and Conv2d, zeros included).
+
+    A Linear costs in x out whatever calls it; a Conv2d's cost depends on its output size, read by a forward hook.
+    """
+    convs = []
 
     def hook(mod, inp, out):
-        w = mod.weight
-        macs.append(w.numel() * (out[0, 0].numel() if isinstance(mod, nn.Conv2d) else 1))
+        convs.append(mod.weight.numel() * out[0, 0].numel())
 
-    handles = [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, nn.Linear | nn.Conv2d)]
+    handles = [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, nn.Conv2d)]
     try:
         with torch.inference_mode():
             model(torch.zeros(1, *input_shape))
     finally:
         for h in handles:
             h.remove()
-    return int(sum(macs))
+    linear = sum(m.weight.numel() for m in model.modules() if isinstance(m, nn.Linear))
+    return int(sum(convs) + linear)
+
+
+@contextmanager
+def _quiet_stderr():
+    """Silence file descriptor 2 (the profiler library's start/stop lines and its GPU probe) inside the block."""
+    sys.stderr.flush()
+    saved, null = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, 2)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(null)
 
 
 def forward_profile(model: nn.Module, batch: int, input_shape=(1, 28, 28), calls: int = 200) -> list[dict]:
@@ -353,7 +394,7 @@ def forward_profile(model: nn.Module, batch: int, input_shape=(1, 28, 28), calls
     with torch.inference_mode():
         for _ in range(10):
             model(x)
-        with profile(activities=[ProfilerActivity.CPU]) as prof:
+        with _quiet_stderr(), profile(activities=[ProfilerActivity.CPU]) as prof:
             for _ in range(calls):
                 model(x)
     rows = [{"operator": e.key, "calls_per_forward": e.count / calls, "self_us_per_forward": e.self_cpu_time_total / calls}
@@ -382,7 +423,10 @@ def export(model: nn.Module, path, input_shape=(1, 28, 28)) -> Path:
             f"the compact model cannot be exported ({e}); is every unit of a layer removed?"
         ) from e
     path = Path(path)
-    with atomic_write(path) as tmp:
+    with atomic_write(path) as tmp, warnings.catch_warnings():
+        warnings.filterwarnings(
+            "ignore", message="No complete tensor found"
+        )  # torch's note for CPU-only weights
         torch.export.save(program, tmp)
     return path
 

@@ -14,28 +14,7 @@ JARGON = re.compile(r"spec §|\bspec\b|\bissues?\b|\bgraded\b|NBVAL|\bours\*?(?=
 MAX_LINES = 25
 # Code cells still over MAX_LINES, to be moved into the library (a ratchet: a new long cell fails, and so does
 # an entry here once its cell is short, so the list only shrinks). Keyed by notebook and the cell's first line.
-LONG_CELLS_LEFT = {
-    "02_differentiable_thresholds": {
-        "splits = pl.dense.profile_data(profile)",
-        "def operating_point(net):",
-        "def comparison(net):",
-        "def joint_epochs_to(hist, weights_pct):",
-        "Xtr, ytr = pl.data.load_mnist(True)",
-        "def met(ok):",
-        "def records(df):",
-    },
-    "03_neural_network_relief": {
-        "splits = pl.dense.profile_data(profile)",
-        "n_test = len(splits.test[1])",
-        "checks, min_share = {}, {}",
-        "results = {",
-    },
-    "05_head_to_head": {
-        'FAMILY = {name: m.family for name, m in pl.methods.registry.METHODS.items()} | {"dense": "dense",',
-        'cpu = torch.device("cpu")',
-        'has_target = profile != "smoke"  # the smoke profile\'s tiny data make its numbers meaningless: no target',
-    },
-}
+LONG_CELLS_LEFT: dict[str, set[str]] = {}  # every code cell is short now
 
 
 def cells(nb: Path):

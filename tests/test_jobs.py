@@ -96,7 +96,9 @@ def test_concurrent_jobs_compute_one_key_once(tmp_path):
 def test_head_to_head_plan_covers_every_method_once():
     plans = {"lenet300": {"short": {"random": dict(values=[2, 4]), "gumbel": dict(values=[1.0], budget=1)},
                           "own": {"random": dict(values=[2, 4]), "gumbel": dict(values=[1.0], budget=2)}}}  # fmt: skip
-    tasks = compare.plan(plans, {"lenet300": [0, 1]}, "smoke", "cpu", run_once={"lenet300": ["random"]})
+    tasks = compare.plan_points(
+        plans, {"lenet300": [0, 1]}, "smoke", "cpu", run_once={"lenet300": ["random"]}
+    )
     names = sorted(t.name for t in tasks)
     assert len(names) == len(set(names)) == 2 * (2 + 3)  # dense, Han rebuilt, random once, gumbel twice
     assert "random lenet300 seed 1 own" not in names

@@ -108,14 +108,17 @@ def _theoretical(ax, df) -> None:
 
 
 def _measured(ax, lat) -> None:
+    floor = lat["noise_floor"].max() if "noise_floor" in lat and len(lat) else 0.0
     for _, row in lat.iterrows():
-        ax.scatter(row["compression_weights"], row["speedup_measured"], marker=MARK[row["representation"]],
+        ax.scatter(row["compression_weights"], row["speedup"], marker=MARK[row["representation"]],
                    color=style(row["method"])["color"], s=40, edgecolor="k", lw=0.4)  # fmt: skip
     ax.axhline(1, color=color("dense"), ls="--", lw=1)
+    if floor:
+        ax.axhspan(1 - floor, 1 + floor, color="0.85", zorder=0, label=f"noise floor ±{100 * floor:.0f}%")
     compression_axis(ax)
     compression_axis(ax, "y")
     ax.set_xlabel("compression of the weights")
-    ax.set_ylabel("measured speedup over dense (same run)")
+    ax.set_ylabel("measured speedup over dense (same rounds)")
 
 
 def speedup_figure(points, latency, nets: dict, threads: int):
@@ -200,3 +203,47 @@ def added_method_figure(points, added, nets: dict, regime: str = "own"):
 def _lowest_acc(*frames) -> float:
     """The smallest test accuracy over several tables of points."""
     return float(min(f["test_acc"].min() for f in frames if len(f)))
+
+
+def latency_tradeoff_figure(points, latency, nets: dict, batch: int = 256):
+    """Per network: test accuracy against compression and against measured CPU time (compact models, `batch`).
+
+    `latency` rows carry each timed point's test accuracy; `points` gives the dense model's.
+    """
+    fig, axes = plt.subplots(len(nets), 2, figsize=(13, 4.6 * len(nets)), squeeze=False)
+    for r, net in enumerate(nets):
+        lat = latency[
+            (latency["network"] == net)
+            & (latency["batch"] == batch)
+            & (latency["representation"] == "compact")
+        ]
+        for method in ORDER:
+            sub = lat[lat["method"] == method].sort_values("compression_weights")
+            if sub.empty:
+                continue
+            st = style(method)
+            y = 100 * sub["test_acc"]  # each timed point's own test accuracy (the seed of the table)
+            kw = dict(marker=st["marker"], color=st["color"], ls=st["ls"], ms=6, label=st["label"])
+            axes[r, 0].plot(sub["compression_weights"], y, **kw)
+            axes[r, 1].plot(1e3 * sub["median_s"], y, **kw)
+        dense_acc = (
+            100 * points[(points["network"] == net) & (points["method"] == "dense")]["test_acc"].mean()
+        )
+        for ax in axes[r]:
+            ax.axhline(dense_acc, color=color("dense"), ls="--", lw=1, label="dense")
+            ax.set_ylabel(f"{nets[net]}\ntest accuracy (%)")
+        if len(lat):
+            axes[r, 1].axvline(1e3 * lat["dense_median_s"].median(), color=color("dense"), ls=":", lw=1,
+                               label="dense model's time")  # fmt: skip
+        compression_axis(axes[r, 0])
+        axes[r, 0].set_xlabel("compression of the weights")
+        axes[r, 1].set_xscale("log")
+        axes[r, 1].set_xlabel(f"measured time per batch of {batch}, compact model (ms, log scale)")
+        axes[r, 0].set_title("what the weights count says" if r == 0 else "")
+        axes[r, 1].set_title("what a deployer gets on this CPU" if r == 0 else "")
+    axes[0, 1].legend(fontsize=8, loc="lower right")
+    fig.suptitle(
+        "Accuracy against compression and against measured latency (timed points, seed of the table)"
+    )
+    fig.tight_layout()
+    return fig

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import ClassVar, Literal
 
 from torch import nn
 
@@ -28,6 +28,9 @@ class Gumbel:
     name: str = "gumbel"
     family: Literal["unstructured", "structured"] = "unstructured"
     knob: str = "lambda"
+    epoch_cost: ClassVar[float] = (
+        4.0  # a gated epoch with its evaluations, against a plain one (plan estimates)
+    )
 
     def points(self, dense: nn.Module, splits, *, values, budget, seed: int = 0) -> list[Point]:
         """One point per lambda in `values`: a gated network trained `budget` epochs from scratch, extracted M*."""

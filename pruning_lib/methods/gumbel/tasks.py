@@ -35,13 +35,17 @@ def mnist_task(lam: float, profile: str, *, epochs: int, seed: int, device="cpu"
     return Task(f"gumbel lambda={lam:g} seed {seed}", f"{__name__}:fill_mnist", kwargs, cost)
 
 
-def fill_magnitude(profile: str, kept: int, epochs: float, seed: int, dense_seed: int, device: str) -> None:
+def fill_magnitude_baseline(
+    profile: str, kept: int, epochs: float, seed: int, dense_seed: int, device: str
+) -> None:
     """Global magnitude to `kept` weights + fine-tuning (`magnitude_run`), for its cache entry."""
     dense, _ = reference_model("lenet300", profile, dense_seed, device)
     magnitude_run(dense, kept, profile_data(profile).train, epochs=epochs, seed=seed)
 
 
-def fill_gradual(profile: str, kept: int, epochs: float, seed: int, dense_seed: int, device: str) -> None:
+def fill_gradual_baseline(
+    profile: str, kept: int, epochs: float, seed: int, dense_seed: int, device: str
+) -> None:
     """Gradual magnitude pruning to `kept` weights, for its cache entry."""
     from ..registry import METHODS
 
@@ -61,7 +65,7 @@ def baseline_task(
         profile=profile, kept=int(kept), epochs=epochs, seed=seed, dense_seed=dense_seed, device=str(device)
     )
     cost = epochs * EPOCH_SECONDS["lenet300"]
-    return Task(f"{kind} {int(kept)} weights seed {seed}", f"{__name__}:fill_{kind}", kwargs, cost)
+    return Task(f"{kind} {int(kept)} weights seed {seed}", f"{__name__}:fill_{kind}_baseline", kwargs, cost)
 
 
 def fill_pixels(profile: str, pixels: list, kept: int, epochs: float, seed: int, device: str) -> None:

@@ -12,8 +12,10 @@ Parts: `scores` (importance scores, the alpha cut), `network` (the conv/FC plan 
 `units` (removing whole units), `step` (one pruning call: dead rule, skip rule), `sweep` (the backward
 sweep), `architecture` (alive units, structured FLOPs, per-iteration metrics), `inputs` (theta0, the pruning
 set, rewinding), `loop` (the cached iterative loop, the operating point), `checks` (checks that can
-fail: the alpha share each live unit keeps, constant units; per-image correctness), `cifar` (CIFAR-10 data,
-augmentation, the CIFAR runs), `method` (the suite's `Relief` Method). Drawing lives in `pruning_lib.plots.relief`.
+fail: the alpha share each live unit keeps, constant units, a run's reload from the cache; per-image
+correctness), `report` (the results.json records of notebook 03: a run's entry, optimizers, ablation),
+`cifar` (CIFAR-10 data, augmentation, the CIFAR runs), `method` (the suite's `Relief` Method). Drawing lives
+in `pruning_lib.plots.relief`.
 """
 
 from ...train import correct  # per-image correctness (re-exported)
@@ -26,7 +28,7 @@ from .architecture import (
     positions_of,
     structured_flops,
 )
-from .checks import constant_units, kept_share
+from .checks import constant_units, iteration_margins, kept_share, reload_checks
 from .cifar import CIFAR_MEAN, CIFAR_STD, CifarAugment, cifar10_dir, cifar_run, load_cifar10
 from .inputs import pruning_set, rewind, theta0
 from .loop import (
@@ -51,6 +53,7 @@ from .network import (
     resnet_blocks,
     variant_options,
 )
+from .report import ablation_record, iteration_point, network_entry, optimizer_record
 from .scores import (
     CHUNK_FLOATS,
     CONV_AGGS,
@@ -83,6 +86,7 @@ __all__ = [
     "FCLayer",
     "Plan",
     "Relief",
+    "ablation_record",
     "alive_unit_labels",
     "alive_units",
     "alpha_cut",
@@ -98,19 +102,24 @@ __all__ = [
     "cut_index",
     "fc_scores",
     "input_shape",
+    "iteration_margins",
     "iteration_metrics",
     "iteration_models",
+    "iteration_point",
     "iterative_pruning",
     "kept_count",
     "kept_share",
     "layer_breakdown",
     "load_cifar10",
+    "network_entry",
     "operating_point",
+    "optimizer_record",
     "plan",
     "positions_of",
     "prune_step",
     "pruning_set",
     "records",
+    "reload_checks",
     "remove_units",
     "resnet_blocks",
     "tasks",

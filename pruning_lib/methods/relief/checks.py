@@ -3,7 +3,8 @@
 `kept_share`: rescored on the network a pruning call saw, every unit left alive must keep at least alpha of
 its importance (the paper's cut guarantees it; a wrong mask, a lost mask or a cache mix-up breaks it).
 `constant_units`: hidden units with every incoming weight pruned but a surviving bias, still read by the next
-layer; they output a constant and are counted as alive.
+layer; they output a constant and are counted as alive. `iteration_margins` and `reload_checks`: the notebook's
+checks of a whole run (the alpha share at every iteration; the final model against its reload from the cache).
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ...masks import get_mask
+from ...masks import get_mask, maskable_tensors
+from ...metrics import check_sparsity
 from .network import plan
 from .scores import candidates, conv_scores, fc_scores
 from .units import unit_alive
@@ -104,3 +106,32 @@ def constant_units(model: nn.Module) -> dict[str, int]:
         bias = get_mask(m, "bias") if m.bias is not None else torch.zeros(m.weight.shape[0], dtype=torch.bool)
         out[name] = int((~unit_alive(m) & bias & _readers(m, nxt)).sum())
     return out
+
+
+def iteration_margins(
+    chain: list[nn.Module], X: torch.Tensor, alphas: dict[str, float], **opts
+) -> list[float]:
+    """Per pruning call (chain[t] -> chain[t + 1]): the smallest kept share minus alpha over every layer's live units."""
+    margins = []
+    for before, after in zip(chain[:-1], chain[1:]):
+        shares = kept_share(before, after, X, **opts)
+        margins.append(min(float(v.min()) - alphas[k] for k, v in shares.items() if len(v)))
+    return margins
+
+
+def reload_checks(name: str, final: nn.Module, again: nn.Module, kept: int) -> dict[str, tuple[bool, str]]:
+    """A run's final model against `again`, its reload from the cache: {check: (passed, message if it fails)}.
+
+    Both must keep the `kept` weights the last pruning call left (`check_sparsity` raises otherwise); the reload
+    must hold its pruned weights at exactly 0 and be bit-identical to `final`.
+    """
+    check_sparsity(final, kept, f"{name} after fine-tuning")  # raises if a mask was lost
+    check_sparsity(again, kept, f"{name} after a reload from the cache")
+    zero = all(bool((getattr(m, n)[~get_mask(m, n)] == 0).all()) for m, n in maskable_tensors(again))
+    same = all(torch.equal(a, b) for a, b in zip(final.state_dict().values(), again.state_dict().values()))
+    return {
+        f"{name}: pruned weights exactly 0 after a reload from the cache": (
+            zero, f"{name}: a pruned weight is nonzero after reload"),
+        f"{name}: reloaded final model identical to the one in memory": (
+            same, f"{name}: the cached final model differs from the trained one"),
+    }  # fmt: skip

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import ClassVar, Literal
 
 from torch import nn
 
@@ -37,6 +37,7 @@ class Relief:
     name: str = "relief"
     family: Literal["unstructured", "structured"] = "unstructured"
     knob: str = "iteration"
+    one_run: ClassVar[bool] = True  # one run of max(values) iterations, `budget` epochs each (plan estimates)
 
     def points(self, dense: nn.Module, splits, *, values, budget, seed: int = 0) -> list[Point]:
         """The model after every wanted iteration of one cached run of max(values) iterations from `dense`."""

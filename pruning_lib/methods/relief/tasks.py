@@ -68,7 +68,7 @@ def run_kwargs(opt: str, epochs: float, milestones, theta, *, settings: Mapping,
                 seed=seed, desc=desc, **RECIPE[opt])  # fmt: skip
 
 
-def fill_run(dense: Mapping, opt: str, iterations: int, epochs: float, milestones, settings: Mapping, n_prune: int,
+def fill_relief_run(dense: Mapping, opt: str, iterations: int, epochs: float, milestones, settings: Mapping, n_prune: int,
              profile: str, seed: int, device: str) -> None:  # fmt: skip
     """One iterative run from the dense model of `dense` (a spec), every iteration cached."""
     net, theta = dense_of(dense, profile, seed, device)
@@ -91,7 +91,7 @@ def fill_ablation(dense: Mapping, settings: Mapping, alpha_fc: float, n_prune: i
                              cut=variant_options(settings["variant"], net)["cut"])  # fmt: skip
 
 
-def notebook_plan(S: Mapping, settings: Mapping, profile: str, seed: int, device="cpu") -> list[Task]:
+def relief_plan(S: Mapping, settings: Mapping, profile: str, seed: int, device="cpu") -> list[Task]:
     """Every training run of notebook 03 (quick and paper: LeNet-300-100 Adam and SGD, LeNet-5, the ablation)."""
     device = str(device)
     common = dict(n_prune=S["n_prune"], profile=profile, seed=seed, device=device, settings=dict(settings))
@@ -109,7 +109,7 @@ def notebook_plan(S: Mapping, settings: Mapping, profile: str, seed: int, device
         kwargs = dict(dense=dense, opt=opt, iterations=S[f"{key}_iterations"], epochs=S[f"{key}_epochs"],
                       milestones=list(S[f"{key}_milestones"]), **common)  # fmt: skip
         cost = 1.2 * S[f"{key}_iterations"] * S[f"{key}_epochs"] * epoch_s
-        tasks.append(Task(f"relief {name}", f"{__name__}:fill_run", kwargs, cost, (dt.name,)))
+        tasks.append(Task(f"relief {name}", f"{__name__}:fill_relief_run", kwargs, cost, (dt.name,)))
     abl = dict(dense=l300["adam"], alpha_fc=settings["alpha_fc"], alphas=list(S["ablation_alphas"]),
                iterations=S["ablation_iterations"], epochs=S["ablation_epochs"], **common)  # fmt: skip
     arms = len(S["ablation_alphas"]) + 3

@@ -10,8 +10,10 @@ Parts: `functions` (v^β, its gradients, c schedule, regularizers), `parametrize
 parametrization and masks), `prune` (the pipeline, `threshold_prune`, in place), `runs` (`threshold_run`, cached,
 on a copy of a dense model), `starts` (dense starting points), `probe` (the transfer proxy), `method` (the
 `Thresholds` Method of the head-to-head), `flops` (FLOPs by weights alone and activation-aware, as Han et al.
-count them), `verdicts` (per-image correctness, intervals, paired verdicts). The Han et al. baseline of notebook
-02 is the suite's shared run, `pl.methods.han.rebuilt`.
+count them), `verdicts` (per-image correctness, intervals, paired verdicts, the `Scoreboard` of scored models),
+`report` (notebook 02's tables: operating point, reductions, training cost, transfer, self-checks) and
+`results` (its targets, headline rows and results.json parts). The Han et al. baseline of notebook 02 is the
+suite's shared run, `pl.methods.han.rebuilt`.
 """
 
 from ...train import correct  # per-image correctness (re-exported)
@@ -45,9 +47,31 @@ from .parametrize import (
 )
 from .probe import digits, fc1_features, linear_probe, transfer_probe
 from .prune import DEFAULTS, JointPhase, check_options, harden, threshold_prune
+from .report import (
+    choose_operating_point,
+    joint_epochs_to,
+    method_table,
+    operating_point_lines,
+    reductions,
+    self_checks,
+    training_cost,
+    transfer_deltas,
+    transfer_table,
+)
+from .results import (
+    han_result,
+    json_records,
+    met_if,
+    net_report,
+    net_targets,
+    ours_result,
+    reduction_result,
+    transfer_report,
+    transfer_result,
+)
 from .runs import remaining_by_layer, run_row, split_budget, threshold_run
 from .starts import CAFFE_ITERATIONS, dense_on, dense_start
-from .verdicts import error_interval, paired, within
+from .verdicts import Scoreboard, error_interval, paired, within
 
 __all__ = [
     "BETA_MODES",
@@ -57,12 +81,14 @@ __all__ = [
     "S2_CUTOFF",
     "VERSION",
     "JointPhase",
+    "Scoreboard",
     "SoftThreshold",
     "Thresholds",
     "activation_flops",
     "attach",
     "c_schedule",
     "check_options",
+    "choose_operating_point",
     "correct",
     "dense_on",
     "dense_start",
@@ -72,22 +98,39 @@ __all__ = [
     "error_pct",
     "family_table",
     "fc1_features",
+    "han_result",
     "hard_masks",
     "hard_remaining",
     "harden",
+    "joint_epochs_to",
+    "json_records",
     "linear_probe",
+    "met_if",
+    "method_table",
+    "net_report",
+    "net_targets",
+    "operating_point_lines",
     "original_weights",
+    "ours_result",
     "paired",
+    "reduction_result",
+    "reductions",
     "regularizer",
     "remaining_by_layer",
     "run_row",
+    "self_checks",
     "set_c",
     "soft_kept",
     "split_budget",
     "step_regularizer",
     "threshold_prune",
     "threshold_run",
+    "training_cost",
+    "transfer_deltas",
     "transfer_probe",
+    "transfer_report",
+    "transfer_result",
+    "transfer_table",
     "v_grads",
     "v_hard",
     "v_odd",

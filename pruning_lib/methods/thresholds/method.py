@@ -25,6 +25,7 @@ class Thresholds:
     name: ClassVar[str] = "thresholds"
     family: ClassVar[str] = "unstructured"
     knob: ClassVar[str] = "lambda"
+    epoch_cost: ClassVar[float] = 4.0  # a parametrized epoch against a plain one (plan estimates)
 
     reg: str = DEFAULTS["reg"]
     beta_mode: str = DEFAULTS["beta_mode"]

@@ -16,13 +16,17 @@ from .runs import split_budget, threshold_run
 COST_FACTOR = 4.0  # a parametrized epoch against a plain one (the soft threshold on every weight, every step)
 
 
-def fill_run(net: str, profile: str, seed: int, device: str, lam: float, budget, options: Mapping) -> None:
+def fill_threshold_run(
+    net: str, profile: str, seed: int, device: str, lam: float, budget, options: Mapping
+) -> None:
     """Our method at `lam` on the dense reference of (net, profile, seed): `threshold_run`, for its cache entry."""
     dense, _ = reference_model(net, profile, seed, device)
     threshold_run(dense, profile_data(profile), lam, tuple(budget), seed=seed, **options)
 
 
-def fill_gradual(net: str, profile: str, seed: int, device: str, compression: float, budget: float) -> None:
+def fill_gradual_run(
+    net: str, profile: str, seed: int, device: str, compression: float, budget: float
+) -> None:
     """Gradual magnitude pruning to `compression` on the same dense reference, for its cache entry."""
     from ..registry import METHODS
 
@@ -30,7 +34,9 @@ def fill_gradual(net: str, profile: str, seed: int, device: str, compression: fl
     METHODS["gradual"].points(dense, profile_data(profile), values=[compression], budget=budget, seed=seed)
 
 
-def run_task(net: str, profile: str, seed: int, device: str, lam: float, budget, options: Mapping) -> Task:
+def threshold_task(
+    net: str, profile: str, seed: int, device: str, lam: float, budget, options: Mapping
+) -> Task:
     """The task of one `threshold_run`."""
     kwargs = dict(net=net, profile=profile, seed=seed, device=device, lam=float(lam), budget=tuple(budget),
                   options=dict(options))  # fmt: skip
@@ -38,10 +44,10 @@ def run_task(net: str, profile: str, seed: int, device: str, lam: float, budget,
     cost = sum(split_budget(budget)) * COST_FACTOR * EPOCH_SECONDS.get(net, 1.0)
     joint, ft = split_budget(budget)
     name = f"thresholds {net} seed {seed} lambda={lam:g} {tag} epochs={joint:g}+{ft:g}"
-    return Task(name, f"{__name__}:fill_run", kwargs, cost, (f"dense {net} seed {seed}",))
+    return Task(name, f"{__name__}:fill_threshold_run", kwargs, cost, (f"dense {net} seed {seed}",))
 
 
-def notebook_plan(
+def threshold_plan(
     settings: Mapping, nets, seeds, lams: Mapping, options: Mapping, ablation_options: Mapping, profile: str,
     device: str,
 ) -> list[Task]:  # fmt: skip
@@ -58,10 +64,14 @@ def notebook_plan(
                 cost = sum(budget) * EPOCH_SECONDS.get(net, 1.0)
                 needs = (f"dense {net} seed {s}",)
                 tasks.append(
-                    Task(f"gradual {net} seed {s} {c:g}x", f"{__name__}:fill_gradual", kwargs, cost, needs)
+                    Task(
+                        f"gradual {net} seed {s} {c:g}x", f"{__name__}:fill_gradual_run", kwargs, cost, needs
+                    )
                 )
-            tasks += [run_task(net, profile, s, device, lam, budget, options) for lam in lams[net]]
+            tasks += [threshold_task(net, profile, s, device, lam, budget, options) for lam in lams[net]]
     for reg, lam in settings["ablation"]:
         opts = {**ablation_options, "reg": reg}
-        tasks.append(run_task("lenet300", profile, seeds[0], device, lam, settings["ablation_budget"], opts))
+        tasks.append(
+            threshold_task("lenet300", profile, seeds[0], device, lam, settings["ablation_budget"], opts)
+        )
     return tasks
