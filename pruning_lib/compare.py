@@ -2,9 +2,9 @@
 
 `operating_points` loops over `pl.methods.registry.METHODS` (no method code here); `measure` then computes every
 number the same way for all methods: counts, compression, FLOPs, validation and test accuracy (cached per
-model). `plan` lists the same work as `pl.jobs` tasks, one per (network, seed, regime, method), so that it can
-run in parallel before the notebook's loop reads every result from the cache (`seed_points`, `measured_rows`).
-`latency_values` and `latency_of` time the chosen points on the CPU, each against the dense model.
+model). `plan_points` lists the same work as `pl.jobs` tasks, one per (network, seed, regime, method), so that it
+can run in parallel before the notebook's loop reads every result from the cache (`seed_points`,
+`measured_rows`). Timing the points on the CPU is `pl.latency`'s.
 """
 
 from __future__ import annotations
@@ -121,7 +121,7 @@ def plan_points(
     plans = {net: {regime: {method: spec}}}; run_once[net] lists the methods whose spec is the same in every
     regime (planned once, under the first regime).
     """
-    from .dense import reference_task
+    from .dense import reference_task, reference_task_name
     from .methods.han import rebuilt_task
 
     tasks = []
@@ -136,7 +136,7 @@ def plan_points(
                         continue
                     tasks.append(Task(f"{method} {net} seed {s} {regime}", "pruning_lib.compare:fill_points",
                                       {**common, "method": method, "spec": dict(spec)},
-                                      task_cost(net, method, spec), (f"dense {net} seed {s}",)))  # fmt: skip
+                                      task_cost(net, method, spec), (reference_task_name(net, s),)))  # fmt: skip
     return tasks
 
 

@@ -153,11 +153,16 @@ def reference_model(name: str, profile: str, seed: int = 0, device: str | torch.
     )  # fmt: skip
 
 
+def reference_task_name(name: str, seed: int = 0) -> str:
+    """The name of `reference_task`'s task, for the tasks that need the dense model (`Task.needs`)."""
+    return f"dense {name} seed {seed}"
+
+
 def reference_task(name: str, profile: str, seed: int = 0, device="cpu") -> Task:
     """A `pl.jobs` task that trains (or finds in the cache) the dense reference of (name, profile, seed)."""
     kwargs = {"name": name, "profile": profile, "seed": seed, "device": str(device)}
     cost = reference_config(name, profile, seed)["epochs"] * EPOCH_SECONDS.get(name, 1.0)
-    return Task(f"dense {name} seed {seed}", "pruning_lib.dense:fill_reference", kwargs, cost)
+    return Task(reference_task_name(name, seed), "pruning_lib.dense:fill_reference", kwargs, cost)
 
 
 def fill_reference(name: str, profile: str, seed: int, device: str) -> None:

@@ -6,10 +6,9 @@
   the same function with smaller dense matrices.
 * `sparse(model)` keeps the architecture but stores every weight as a torch sparse CSR matrix (convolutions
   through unfold + sparse matmul).
-* `latency(model, batch)` is the median of repeated timed blocks; `paired_latency` times
-  several models in interleaved rounds, so that ratios between them are measured under the same conditions.
-  `timed_rounds` is the full protocol: pinned threads, warm-up calls, shuffled rounds, per-round speedups
-  against the dense model, and the noise floor read off a control that should be exactly as fast as dense.
+* `timed_rounds` times several models in the same shuffled rounds (pinned threads, warm-up calls), so that the
+  ratios between them are measured under the same conditions; `noise_floor` and `speed_verdict` judge a
+  speedup against controls that should be exactly as fast as dense.
 * `export(model, path)` writes the compact model as a `torch.export` program that loads and runs without
   pruning_lib (`torch.export.load(path).module()`).
 """
@@ -35,13 +34,8 @@ from .models import MLP, LeNet5, LeNet300100
 
 
 def plain_copy(model: nn.Module) -> nn.Module:
-    """A copy of `model` with masks made permanent (ordinary parameters holding the masked values), in eval mode.
-
-    A LeNet5 gets LeNet5's channels-last layout back (a method that pruned a contiguous copy may return one), so
-    that as a "dense with zeros" control it runs exactly the kernels the dense model runs.
-    """
-    plain = remove_masks(clone(model)).eval()
-    return plain.to(memory_format=torch.channels_last) if isinstance(plain, LeNet5) else plain
+    """A copy of `model` with masks made permanent (ordinary parameters holding the masked values), in eval mode."""
+    return remove_masks(clone(model)).eval()
 
 
 def _linear_chain(model: nn.Module) -> tuple[list[nn.Linear], list[str]]:
@@ -233,46 +227,6 @@ def sparse(model: nn.Module) -> nn.Module:
             elif isinstance(child, nn.Conv2d):
                 setattr(mod, child_name, SparseConv2d(child))
     return model.eval()
-
-
-def latency(
-    model: nn.Module, batch: int, input_shape=(1, 28, 28), min_run_time: float = 0.5, blocks: int = 3
-) -> dict:
-    """Median and spread (seconds per forward pass at `batch`) over `blocks` timed blocks filling `min_run_time`.
-
-    Plain perf_counter blocks: torch.utils.benchmark's `timeit` warms up twice per block, which triples the cost
-    of timing a slow model, and its `blocked_autorange` spends most of a short budget estimating the block size.
-    """
-    x = torch.rand(batch, *input_shape)
-    with torch.inference_mode():
-        model(x)  # warm up
-        t0 = time.perf_counter()
-        model(x)
-        once = time.perf_counter() - t0
-        # calls per block, so that the blocks together fill min_run_time
-        number = max(1, round(min_run_time / (blocks * once)))
-        times = []
-        for _ in range(blocks):
-            t0 = time.perf_counter()
-            for _ in range(number):
-                model(x)
-            times.append((time.perf_counter() - t0) / number)
-    return {
-        "median_s": statistics.median(times),
-        "spread_s": max(times) - min(times),
-        "runs": blocks * number,
-    }
-
-
-def paired_latency(models: dict, batch: int, input_shape=(1, 28, 28), min_run_time=0.1, rounds=3) -> dict:
-    """Median latency (s) per named model, timed in interleaved rounds so that drift hits all of them alike."""
-    if rounds < 1:
-        raise ValueError(f"rounds must be >= 1, got {rounds}")
-    times = {name: [] for name in models}
-    for _ in range(rounds):
-        for name, model in models.items():
-            times[name].append(latency(model, batch, input_shape, min_run_time)["median_s"])
-    return {name: statistics.median(t) for name, t in times.items()}
 
 
 def param_count(model: nn.Module) -> int:

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import torch
 
+from .checks import check_range
 from .paths import cache_dir
 
 EXECUTORS = ("local", "slurm", "auto")
@@ -71,13 +72,6 @@ def threads_per_job(jobs: int) -> int:
     return max(1, (os.cpu_count() or 1) // max(1, jobs))
 
 
-def check_jobs(jobs: int) -> int:
-    """`jobs` itself when it is 0 (automatic) or a positive integer; a ValueError otherwise."""
-    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 0:
-        raise ValueError(f"jobs must be 0 (automatic) or a positive integer, got {jobs!r}")
-    return jobs
-
-
 def auto_jobs(jobs: int, device) -> int:
     """`jobs` checked; 0 means one per CPU core (at most 8) on the CPU, and 1 on an accelerator.
 
@@ -86,7 +80,7 @@ def auto_jobs(jobs: int, device) -> int:
     `make reproduce`): notebook 05's plan ran faster with 2 workers, while 01 and 02 (few tasks, LeNet-5's
     convolutions 1.6x faster on two threads, memory-bound Gumbel gates) ran slower; in all, 56.7 min.
     """
-    if check_jobs(jobs):
+    if check_range("jobs", jobs, 0, integer=True):
         return jobs
     return min(8, os.cpu_count() or 1) if torch.device(device).type == "cpu" else 1
 

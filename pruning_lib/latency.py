@@ -42,6 +42,8 @@ def time_network(
     reps = {(key, rep): make(model) for key, model in models.items() for rep, make in REPRESENTATIONS.items()}
     named = {"dense": dense.eval(), **{f"{k}|{r}": m for (k, r), m in reps.items()}}
     keys = {f"{k}|{r}": (k, r) for k, r in reps}
+    stored = {kr: inference.param_count(m) for kr, m in reps.items()}
+    macs = {kr: inference.compact_macs(m) for kr, m in reps.items() if kr[1] == "compact"}
     rows = []
     for b in batches:
         t = inference.timed_rounds(named, b, rounds=rounds, warmup=warmup, block_s=block_s, threads=threads,
@@ -53,8 +55,7 @@ def time_network(
                          "spread_s": m["spread_s"], "dense_median_s": dense_s, "speedup": m["speedup"],
                          "speedup_q25": m["speedup_q25"], "speedup_q75": m["speedup_q75"],
                          "rounds": t["rounds"], "warmup": t["warmup"], "threads": t["threads"],
-                         "stored": inference.param_count(reps[key, rep]),
-                         "macs": inference.compact_macs(reps[key, rep]) if rep == "compact" else None})  # fmt: skip
+                         "stored": stored[key, rep], "macs": macs.get((key, rep))})  # fmt: skip
     return pd.DataFrame(rows)
 
 

@@ -19,7 +19,7 @@ from torch import nn
 
 from .. import stats
 from ..cache import cached
-from ..dense import profile_data, reference_config, reference_model
+from ..dense import profile_data, reference_config, reference_model, reference_task_name
 from ..jobs import EPOCH_SECONDS, Task
 from ..masks import export_state, kept_weights, load_state
 from ..metrics import check_sparsity, counts, layer_table
@@ -119,7 +119,7 @@ def rebuilt_task(net: str, profile: str, seed: int = 0, device="cpu") -> Task:
     """A `pl.jobs` task that runs (or finds in the cache) the shared Han run of (net, profile, seed)."""
     kwargs = {"net": net, "profile": profile, "seed": seed, "device": str(device)}
     cost = schedule(net, profile)["epochs"] * EPOCH_SECONDS.get(net, 1.0)
-    needs = (f"dense {net} seed {seed}",)  # the name of `pl.dense.reference_task`
+    needs = (reference_task_name(net, seed),)
     return Task(f"han_rebuilt {net} seed {seed}", "pruning_lib.methods.han:fill_rebuilt", kwargs, cost, needs)
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ...dense import profile_data, reference_model, reference_task
+from ...dense import profile_data, reference_model, reference_task, reference_task_name
 from ...jobs import EPOCH_SECONDS, Task
 from ..han import rebuilt_task
 from .runs import split_budget, threshold_run
@@ -44,7 +44,7 @@ def threshold_task(
     cost = sum(split_budget(budget)) * COST_FACTOR * EPOCH_SECONDS.get(net, 1.0)
     joint, ft = split_budget(budget)
     name = f"thresholds {net} seed {seed} lambda={lam:g} {tag} epochs={joint:g}+{ft:g}"
-    return Task(name, f"{__name__}:fill_threshold_run", kwargs, cost, (f"dense {net} seed {seed}",))
+    return Task(name, f"{__name__}:fill_threshold_run", kwargs, cost, (reference_task_name(net, seed),))
 
 
 def threshold_plan(
@@ -62,7 +62,7 @@ def threshold_plan(
                 kwargs = dict(net=net, profile=profile, seed=s, device=device, compression=float(c),
                               budget=float(sum(budget)))  # fmt: skip
                 cost = sum(budget) * EPOCH_SECONDS.get(net, 1.0)
-                needs = (f"dense {net} seed {s}",)
+                needs = (reference_task_name(net, s),)
                 tasks.append(
                     Task(
                         f"gradual {net} seed {s} {c:g}x", f"{__name__}:fill_gradual_run", kwargs, cost, needs
