@@ -134,3 +134,9 @@ def test_fit_takes_another_loss():
         progress_bar=False,
     )
     assert mse(net(X), T).item() < before / 10
+
+
+def test_training_flushes_subnormal_floats_to_zero():
+    assert train.fit  # importing the training loop sets the mode
+    out = torch.tensor([1e-39, 2e-38], dtype=torch.float32) * 1.0
+    assert out[0].item() == 0.0 and out[1].item() > 0.0
