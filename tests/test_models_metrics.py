@@ -153,3 +153,19 @@ def test_textbook_lenet5_is_the_same_function_and_the_benchmark_reports_both():
     b = bench.lenet5_layouts((X, y), steps=2, batch=32, rounds=1)
     assert b["textbook_epoch_s"] > 0 and b["channels_last_pool_first_epoch_s"] > 0
     assert b["speedup"] == b["textbook_epoch_s"] / b["channels_last_pool_first_epoch_s"]
+
+
+def test_masked_lenet5_stays_channels_last_after_conv1():
+    """A masked conv1 weight (contiguous strides) must not send pooling and conv2 onto the NCHW layout."""
+    torch.manual_seed(0)
+    net = LeNet5()
+    torch.nn.utils.prune.custom_from_mask(net.conv1, "weight", torch.rand(20, 1, 5, 5) > 0.5)
+    seen = []
+    net.conv2.register_forward_pre_hook(lambda m, args: seen.append(args[0]))
+    plain = LeNet5()
+    plain.load_state_dict({k.replace("_orig", ""): v for k, v in net.state_dict().items() if "mask" not in k}
+                          | {"conv1.weight": net.conv1.weight.detach()})  # fmt: skip
+    x = torch.randn(4, 1, 28, 28)
+    with torch.no_grad():
+        torch.testing.assert_close(net(x), plain(x), rtol=1e-5, atol=1e-6)
+    assert seen[0].is_contiguous(memory_format=torch.channels_last) and not seen[0].is_contiguous()
