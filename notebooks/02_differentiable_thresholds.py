@@ -47,7 +47,10 @@
 # **Run it** with `make reproduce NOTEBOOK=02` or from Jupyter. The `profile` parameter picks the schedule:
 # `quick` (the default: full MNIST, shortened schedules; every run is cached, so a rerun takes seconds), `smoke`
 # (tiny subsets, proves the code runs, numbers meaningless) and `paper` (the long schedules with 3 seeds; a GPU
-# is recommended).
+# is recommended). The `networks` parameter runs one network alone (`"lenet300"` or `"lenet5"`; default `"all"`),
+# e.g. a paper-profile run that fits a CPU: `make reproduce PROFILE=paper NOTEBOOK=02 PARAMS="networks=lenet300"`.
+# The parts that need the other network are then skipped with a printed line: the regularizer ablation (section 6)
+# runs on LeNet-300-100, the transfer proxy (section 7) on a LeNet-5.
 
 # %% tags=[]
 # In Colab: fetch the suite, install it and MNIST; anywhere else this cell does nothing.
@@ -67,6 +70,7 @@ import os
 
 profile = os.environ.get("PRUNING_PROFILE", "quick")  # smoke | quick | paper
 seed = 0
+networks = "all"  # all | lenet300 | lenet5: run one network alone (its sections only)
 device = "auto"  # auto | cpu | cuda | mps
 jobs = int(os.environ.get("PRUNING_JOBS", "0"))  # parallel workers for the plan of training runs: 0 = one per core
 lam = 2.0  # λ, weight of the regularizer: the knob along the accuracy/sparsity trade-off (always in the sweep)
@@ -119,16 +123,19 @@ PROFILES = {  # ours_*: our (joint epochs, fine-tune epochs); gradual: compressi
         probe_train=None, probe_test=None, fashion_train=60_000, flop_images=5000,
     ),
 }  # fmt: skip
+pl.checks.check_choice("networks", networks, ("all", "lenet300", "lenet5"))
 pl.checks.check_range("lam", lam, 0.0, 1000.0)
 pl.checks.check_choice("reg", reg, thr.REGULARIZERS)
 pl.checks.check_choice("beta_mode", beta_mode, thr.BETA_MODES)
 pl.checks.check_bool("solutions", solutions)
 pl.checks.check_range("jobs", jobs, 0, 64, integer=True)  # 0: automatic
 run = pl.setup_run("thresholds", profile, PROFILES, seed=seed, device=device,
-                   params=dict(lam=lam, reg=reg, beta_mode=beta_mode, solutions=solutions, jobs=jobs))
+                   params=dict(networks=networks, lam=lam, reg=reg, beta_mode=beta_mode, solutions=solutions, jobs=jobs))
 S = run.settings
 SEEDS = [seed + i for i in range(S["seeds"])]
-NETS = {"lenet300": "LeNet-300-100", "lenet5": "LeNet-5"}
+NETS = {net: title for net, title in {"lenet300": "LeNet-300-100", "lenet5": "LeNet-5"}.items()
+        if networks in ("all", net)}  # the networks this run trains
+HAN_TABLES = {net: {"lenet300": 2, "lenet5": 3}[net] for net in NETS}  # Han et al.'s table of each network
 LAMS = {net: sorted(set(S[f"lams_{net}"]) | {float(lam)}) for net in NETS}  # the sweep always holds `lam`
 BUDGET = {net: sum(S[f"ours_{net}"]) for net in NETS}  # our epochs after the dense model; gradual gets the same
 R_HAN = 0.08  # Han's final fraction of weights (Tables 2-3: 8% for both networks)
@@ -278,7 +285,7 @@ for net, title in NETS.items():
 # per-layer percentages gives slightly more than 8%:
 
 # %% tags=["nbval-check-output"]
-for net, number in [("lenet300", 2), ("lenet5", 3)]:
+for net, number in HAN_TABLES.items():
     table = pl.reference.han_table(number)
     sizes = {n: m.weight.numel() for n, m in pl.masks.prunable_layers(pl.models.build_model(net)).items()}
     rebuilt = pl.reference.han_rebuilt_count(net, sizes)
@@ -341,6 +348,8 @@ dense_table = pd.DataFrame([
     for net in NETS for s in SEEDS
 ])
 dense_err = dense_table.groupby("network", sort=False)["error_final_pct"].mean()
+dense300 = dense["lenet300", SEEDS[0]] if "lenet300" in NETS else pl.dense.reference_model(  # for Exercise 3
+    "lenet300", profile, SEEDS[0], run.device)[0]
 dense_table.assign(**{"95% interval": [err_interval("dense", net) for net in dense_table["network"]]})
 
 # %% tags=[]
@@ -368,7 +377,7 @@ sweep_han.assign(**{"95% interval": [err_interval("han", net) for net in sweep_h
 # published error (a tie when the published number lies inside the interval):
 
 # %% tags=[]
-for net, number in [("lenet300", 2), ("lenet5", 3)]:
+for net, number in HAN_TABLES.items():
     summ = han[net, SEEDS[0]][2]
     published = pl.reference.han_table(number).set_index("layer")["weights_left_pct"]
     lo, hi = summ["test_error_interval"]
@@ -424,7 +433,7 @@ if solutions:
     busiest_layer = pl.exercises.solution("thresholds", "busiest_layer")
 
 # %% tags=["exercise"]
-pl.exercises.thresholds.check_busiest_layer(busiest_layer, dense["lenet300", SEEDS[0]])
+pl.exercises.thresholds.check_busiest_layer(busiest_layer, dense300)
 
 # %% tags=[]
 ours_rows, ours_runs = [], {}
@@ -572,7 +581,7 @@ fig = figs.per_layer_remaining([  # % left per layer: Han published, Han rebuilt
      "han": {r["layer"]: r["remaining_pct"] for r in han[net, SEEDS[0]][2]["per_layer"]},
      "ours": thr.remaining_by_layer(ours_runs[net, SEEDS[0], LAM_STAR[net]][1]),
      "lam": LAM_STAR[net], "operating_point": op[net]["lam"] is not None}
-    for net, number in [("lenet300", 2), ("lenet5", 3)]
+    for net, number in HAN_TABLES.items()
 ])
 run.save_figure(fig, "per_layer_remaining")
 plt.show()
@@ -588,7 +597,7 @@ plt.show()
 # %% tags=[]
 Xf = splits.val[0][: S["flop_images"]]
 flop = {}
-for net, number in [("lenet300", 2), ("lenet5", 3)]:
+for net, number in HAN_TABLES.items():
     ours_m = ours_runs[net, SEEDS[0], LAM_STAR[net]][0]
     fo, fh = thr.activation_flops(ours_m, Xf).set_index("layer"), thr.activation_flops(han[net, SEEDS[0]][0], Xf).set_index("layer")
     published = pl.reference.han_table(number).set_index("layer")
@@ -620,7 +629,7 @@ for net, number in [("lenet300", 2), ("lenet5", 3)]:
 # | `none` | 0 (control) | – |
 #
 # Without any regularizer the cross-entropy can only gain from keeping weights, so nothing pushes the thresholds
-# up: they should stay near τ0 or sink.
+# up: they should stay near τ0 or sink. (With `networks="lenet5"` the ablation is skipped: it prunes LeNet-300-100.)
 
 # %% [markdown] tags=[]
 # ### Exercise 4 · Swap the regularizer in a toy layer (predict, then measure; about 5 minutes)
@@ -642,22 +651,25 @@ if solutions:
 pl.exercises.thresholds.check_no_regularizer(no_reg_thresholds)
 
 # %% tags=[]
+ABLATION = "lenet300" in NETS  # the ablation prunes LeNet-300-100
 abl_rows, abl_runs = [], {}
 with run.timed("ablation"):
-    for reg_, lam_ in S["ablation"]:
+    for reg_, lam_ in S["ablation"] if ABLATION else []:
         model, hist = thr.threshold_run(dense["lenet300", SEEDS[0]], splits, lam_, S["ablation_budget"],
                                         seed=SEEDS[0], reg=reg_, beta_mode=beta_mode, lr=LR)
         abl_runs[reg_, lam_] = (model, hist)
         run.cache_hits[f"ablation_{reg_}_lam{lam_}"] = hist.attrs["summary"]["cache_hit"]
         abl_rows.append({"reg": reg_, "lam": lam_, **thr.run_row(hist)})
-ablation = pd.DataFrame(abl_rows)
+ablation = pd.DataFrame(abl_rows) if ABLATION else None
 ablation[["reg", "lam", "error_soft_pct", "error_hard_pct", "error_final_pct", "joint_weights_pct", "weights_pct",
-          "params_pct", "tau_fc1", "tau_fc2", "tau_fc3"]]
+          "params_pct", "tau_fc1", "tau_fc2", "tau_fc3"]] if ABLATION else print(
+    f"regularizer ablation skipped: it prunes LeNet-300-100, and this run has networks={networks!r}")
 
 # %% tags=[]
-fig = figs.regularizer_ablation(ablation, abl_runs, dense_err["lenet300"], S["ablation_budget"])
-run.save_figure(fig, "regularizer_ablation")
-plt.show()
+if ABLATION:
+    fig = figs.regularizer_ablation(ablation, abl_runs, dense_err["lenet300"], S["ablation_budget"])
+    run.save_figure(fig, "regularizer_ablation")
+    plt.show()
 
 # %% [markdown] tags=[]
 # **What the ablation says.** The sentences below are computed from the runs above: per regularizer, its
@@ -667,8 +679,9 @@ plt.show()
 # many weights as it started the joint phase with, or more, and far more than any regularized run.
 
 # %% tags=[]
-none_joint_pct = ablation.loc[ablation["reg"] == "none", "joint_weights_pct"]  # kept after the joint phase
-print("\n".join(figs.ablation_conclusion(ablation, abl_runs, dense_err["lenet300"], S["ablation_budget"])))
+none_joint_pct = ablation.loc[ablation["reg"] == "none", "joint_weights_pct"] if ABLATION else None  # after joint
+if ABLATION:
+    print("\n".join(figs.ablation_conclusion(ablation, abl_runs, dense_err["lenet300"], S["ablation_budget"])))
 
 # %% [markdown] tags=[]
 # ## 7 · Do pruned features transfer? A proxy for the paper's claim C4, with a control
@@ -687,6 +700,7 @@ print("\n".join(figs.ablation_conclusion(ablation, abl_runs, dense_err["lenet300
 # if the trained features beat this random-feature control by a clear margin (the target we set: at least 3 pp), and the
 # pruned networks must then stay within 1 pp of dense: the whole paired 95% interval of their difference must
 # lie inside ±1 pp. Fashion-MNIST is a second task only where it is already on disk (it is never downloaded).
+# The proxy prunes a LeNet-5, so `networks="lenet300"` skips it.
 
 # %% tags=[]
 Xtr, ytr = pl.data.load_mnist(True)
@@ -709,27 +723,33 @@ print(f"source: {len(src.train[1]):,} train / {len(src.test[1]):,} test images o
 # with the paired interval over the probe's test images (`thr.transfer_table`, `thr.transfer_deltas`):
 
 # %% tags=[]
-with run.timed("transfer"):
-    dense5, dense5_info = thr.dense_on("lenet5", src, S["transfer_dense"], seed=seed, num_classes=5,
-                                       device=run.device)
-    pl.train.seed_everything(seed)  # the initialization dense5 was trained from (`pl.dense.train_dense`)
-    random5 = pl.models.build_model("lenet5", num_classes=5).to(run.device)
-    han5, han5_hist = pl.magnitude.han_baseline(dense5, src, R_HAN, S["transfer_han"], lr=LR, mode="published_ratios",
-                                                network="lenet5", seed=seed)
-    pl.metrics.check_sparsity(han5, han5_hist.attrs["summary"]["counts"]["weights_nonzero"], "transfer Han after reload")
-    ours5, ours5_hist = thr.threshold_run(dense5, src, lam, S["transfer_ours"], seed=seed, **OPTS)
-    run.cache_hits.update(transfer_dense=dense5_info["cache_hit"], transfer_han=han5_hist.attrs["summary"]["cache_hit"],
-                          transfer_ours=ours5_hist.attrs["summary"]["cache_hit"])
-    budgets5 = {"random": 0, "dense": 0, "han": math.prod(S["transfer_han"]), "thresholds": sum(S["transfer_ours"])}
-    transfer, probe_hits = thr.transfer_table({"random": random5, "dense": dense5, "han": han5, "thresholds": ours5},
-                                              budgets5, src.test, probe_data, run.cache_hits)
-transfer_delta = thr.transfer_deltas(transfer, probe_hits, probe_data)  # acc(method) − acc(dense), paired
+TRANSFER = "lenet5" in NETS  # the proxy prunes a (5-way) LeNet-5
+transfer = transfer_delta = None
+if not TRANSFER:
+    print(f"transfer proxy skipped: it prunes a LeNet-5, and this run has networks={networks!r}")
+else:
+    with run.timed("transfer"):
+        dense5, dense5_info = thr.dense_on("lenet5", src, S["transfer_dense"], seed=seed, num_classes=5,
+                                           device=run.device)
+        pl.train.seed_everything(seed)  # the initialization dense5 was trained from (`pl.dense.train_dense`)
+        random5 = pl.models.build_model("lenet5", num_classes=5).to(run.device)
+        han5, han5_hist = pl.magnitude.han_baseline(dense5, src, R_HAN, S["transfer_han"], lr=LR, mode="published_ratios",
+                                                    network="lenet5", seed=seed)
+        pl.metrics.check_sparsity(han5, han5_hist.attrs["summary"]["counts"]["weights_nonzero"], "transfer Han after reload")
+        ours5, ours5_hist = thr.threshold_run(dense5, src, lam, S["transfer_ours"], seed=seed, **OPTS)
+        run.cache_hits.update(transfer_dense=dense5_info["cache_hit"], transfer_han=han5_hist.attrs["summary"]["cache_hit"],
+                              transfer_ours=ours5_hist.attrs["summary"]["cache_hit"])
+        budgets5 = {"random": 0, "dense": 0, "han": math.prod(S["transfer_han"]), "thresholds": sum(S["transfer_ours"])}
+        transfer, probe_hits = thr.transfer_table({"random": random5, "dense": dense5, "han": han5, "thresholds": ours5},
+                                                  budgets5, src.test, probe_data, run.cache_hits)
+    transfer_delta = thr.transfer_deltas(transfer, probe_hits, probe_data)  # acc(method) − acc(dense), paired
 transfer
 
 # %% tags=[]
-fig = figs.transfer_bars(transfer, list(probe_data))  # source accuracy and probe accuracy per method
-run.save_figure(fig, "transfer")
-plt.show()
+if TRANSFER:
+    fig = figs.transfer_bars(transfer, list(probe_data))  # source accuracy and probe accuracy per method
+    run.save_figure(fig, "transfer")
+    plt.show()
 
 # %% [markdown] tags=[]
 # ## 8 · Paper versus reproduction
@@ -752,9 +772,10 @@ for net in NETS:  # per network: dense, Han, our operating point, the reductions
     )
     targets.update(per_net)
     headline += rows
-transfer_targets, rows = thr.transfer_report(transfer_delta, fashion, has_targets)  # C4 and its control
-targets.update(transfer_targets)
-headline += rows
+if TRANSFER:  # C4 and its control
+    transfer_targets, rows = thr.transfer_report(transfer_delta, fashion, has_targets)
+    targets.update(transfer_targets)
+    headline += rows
 pl.report.comparison_table(headline)
 
 # %% [markdown] tags=[]
@@ -782,7 +803,7 @@ for net in NETS:
           f"[{a['error_interval'][0]:.2f}, {a['error_interval'][1]:.2f}]; against {HAN.NAME}: {d['verdict']} in error, "
           f"{a['reduction_vs_han_rebuilt_pct']:.1f}% fewer weights{'' if a['matched_error_rebuilt'] else ' (not at matched error)'} "
           f"(the paper claims {claim_lo}-{claim_hi}%)")
-for m, name in [("han", HAN.NAME), ("thresholds", "our run"), ("random", "the untrained control")]:
+for m, name in [("han", HAN.NAME), ("thresholds", "our run"), ("random", "the untrained control")] if TRANSFER else []:
     d = transfer_delta[m, "digits 5-9"]
     print(f"transfer to digits 5-9, {name} − dense: {d['diff_pp']:+.2f} pp [{d['interval'][0]:+.2f}, {d['interval'][1]:+.2f}]")
 
@@ -827,7 +848,7 @@ for net in NETS:  # a reload from the cache must give back the same masks (thres
     again, _ = thr.threshold_run(dense[net, SEEDS[0]], splits, float(lam), S[f"ours_{net}"], seed=SEEDS[0], **OPTS)
     same = all(torch.equal(a_, b_) for a_, b_ in zip(pl.masks.get_masks(again).values(), pl.masks.get_masks(main[net][0]).values()))
     assert same, f"{net}: the reloaded masks differ from the run's"
-checks = thr.self_checks(sweep_ours, NETS, none_joint_pct, transfer_delta["random", "digits 5-9"])
+checks = thr.self_checks(sweep_ours, NETS, none_joint_pct, transfer_delta["random", "digits 5-9"] if TRANSFER else None)
 display(checks)
 
 # %% [markdown] tags=[]
@@ -852,8 +873,8 @@ results = pl.files.jsonable({
     "sweep_ours": records(sweep_ours),
     "sweep_han": records(sweep_han),
     "sweep_gradual": records(sweep_gradual),
-    "ablation": records(ablation),
-    "transfer": thr.transfer_result(transfer, src, probe_data, fashion, dense5_info["cache_hit"]),
+    "ablation": records(ablation) if ABLATION else None,  # None: skipped (networks="lenet5")
+    "transfer": thr.transfer_result(transfer, src, probe_data, fashion, dense5_info["cache_hit"]) if TRANSFER else None,
     "function_family": records(family),
     "checks": records(checks),
     "targets": targets,
@@ -870,9 +891,9 @@ REQUIRED = {"seeds", "timings", "dense", "han", "ours", "operating_point", "redu
             "function_family", "checks", "targets"}
 assert REQUIRED <= set(results), f"results lack {REQUIRED - set(results)}"
 FIGURES = ["pruning_functions", "threshold_gradients", "threshold_trajectories", "weight_histograms",
-           "per_layer_remaining", "tradeoff", "regularizer_ablation", "transfer"]
+           "per_layer_remaining", "tradeoff"] + ["regularizer_ablation"] * ABLATION + ["transfer"] * TRANSFER
 if has_targets:  # sanity checks of the quick and paper profiles
-    assert dense_err["lenet300"] <= 1.7 and dense_err["lenet5"] <= 0.9, dense_err.to_dict()
-    assert (none_joint_pct >= 80).all(), f"reg='none' left only {none_joint_pct.tolist()}% of the weights"
+    assert all(dense_err[net] <= {"lenet300": 1.7, "lenet5": 0.9}[net] for net in NETS), dense_err.to_dict()
+    assert not ABLATION or (none_joint_pct >= 80).all(), f"reg='none' left only {none_joint_pct.tolist()}% of the weights"
 path = run.write_results(results, figures=FIGURES)  # written last: only a finished run replaces the figures
 print(f"wrote {pl.paths.relpath(path)} and {len(FIGURES)} figures; wall time {run.timings['total']:.0f} s")

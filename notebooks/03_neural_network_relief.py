@@ -35,6 +35,10 @@
 # `quick` (the default: full MNIST, shortened schedules), `smoke` (tiny subsets of MNIST and one-epoch schedules:
 # it only proves the code runs, its numbers mean nothing) or `paper` (the authors' 60-epoch schedules; a GPU is
 # recommended). The method lives in `pruning_lib/methods/relief/` and its figures in `pruning_lib/plots/relief.py`.
+# The `networks` parameter runs one network alone (`"lenet300"` or `"lenet5"`; default `"all"`), e.g. a
+# paper-profile run that fits a CPU: `make reproduce PROFILE=paper NOTEBOOK=03 PARAMS="networks=lenet300"`. With
+# `"lenet5"`, the dense Adam LeNet-300-100 is still trained (section 1 and its exercises read it), and sections 2,
+# 5 and 6 (LeNet-300-100's runs, the α sweep, the optimizer study) are skipped; with `"lenet300"`, section 3.
 
 # %% tags=[]
 # In Colab: fetch the suite, install it and MNIST; anywhere else this cell does nothing.
@@ -54,6 +58,7 @@ import os
 
 profile = os.environ.get("PRUNING_PROFILE", "quick")  # smoke | quick | paper
 seed = 0
+networks = "all"  # all | lenet300 | lenet5: run one network alone (its sections only)
 device = "auto"  # auto | cpu | cuda | mps
 jobs = int(os.environ.get("PRUNING_JOBS", "0"))  # parallel workers for the plan of training runs: 0 = one per core
 alpha_fc = 0.95  # fraction of each FC neuron's importance to keep (the knob; authors: 0.95)
@@ -100,6 +105,7 @@ PROFILES = {  # every schedule of this notebook; milestones are in epochs (x0.1 
                   max_drop_pp=0.3, cifar=True, ablation_alphas=[0.8, 0.9, 0.95, 0.99], ablation_iterations=5,
                   ablation_epochs=5),
 }
+pl.checks.check_choice("networks", networks, ("all", "lenet300", "lenet5"))
 pl.checks.check_range("alpha_fc", alpha_fc, 0.01, 1.0)
 pl.checks.check_range("alpha_conv", alpha_conv, 0.01, 1.0)
 pl.checks.check_choice("variant", variant, R.VARIANTS)
@@ -107,9 +113,11 @@ pl.checks.check_choice("operating_rule", operating_rule, R.RULES)
 pl.checks.check_bool("solutions", solutions)
 pl.checks.check_range("jobs", jobs, 0, 64, integer=True)  # 0: automatic
 run = pl.setup_run("relief", profile, PROFILES, seed=seed, device=device,
-                   params=dict(alpha_fc=alpha_fc, alpha_conv=alpha_conv, variant=variant,
+                   params=dict(networks=networks, alpha_fc=alpha_fc, alpha_conv=alpha_conv, variant=variant,
                                operating_rule=operating_rule, solutions=solutions, jobs=jobs))
 S = run.settings
+RUN300, RUN5 = networks in ("all", "lenet300"), networks in ("all", "lenet5")  # the networks this run prunes
+NETS = {k: v for k, v in {"lenet300": "LeNet-300-100", "lenet5": "LeNet-5"}.items() if networks in ("all", k)}
 targets_apply = profile != "smoke"  # the targets we set are judged on full MNIST only (quick and paper)
 RUN_WORDS = {"smoke": "smoke test, tiny data", "quick": "full MNIST, short schedules",
              "paper": "the authors' schedules"}[profile]  # how figure titles name this run
@@ -229,7 +237,7 @@ print("data:", splits.sizes(), f"| pruning set: {len(prune_X)} training images (
 
 
 SETTINGS = dict(alpha_fc=alpha_fc, alpha_conv=alpha_conv, variant=variant, rewind=S["rewind"])  # of every run
-run.plan("runs", R.tasks.relief_plan(S, SETTINGS, profile, seed, run.device), jobs)  # trains and caches them all
+run.plan("runs", R.tasks.relief_plan(S, SETTINGS, profile, seed, run.device, networks), jobs)  # trains and caches them all
 
 # %% [markdown] tags=[]
 # The two dense LeNet-300-100 arms, Adam and SGD, from the same seeded θ0 (read from the cache the plan filled):
@@ -243,7 +251,7 @@ def dense_authors(name, opt, epochs, milestones):
 
 
 dense300, dense300_info, theta300 = {}, {}, {}
-for opt in ("adam", "sgd"):
+for opt in ("adam", "sgd") if RUN300 else ("adam",):  # the SGD arm is for section 6
     with run.timed(f"dense_lenet300_{opt}"):
         dense300[opt], theta300[opt], dense300_info[opt] = dense_authors(
             "lenet300", opt, S["l300_dense_epochs"], S["l300_dense_milestones"])
@@ -251,7 +259,7 @@ for opt in ("adam", "sgd"):
     print(f"dense LeNet-300-100 ({opt}, {S['l300_dense_epochs']} epochs; authors: 60): test {info['test_acc']:.2%}, "
           f"validation {info['val_acc']:.2%} (final weights), {'cached' if info['cache_hit'] else 'trained'} "
           f"({info['epoch_seconds']:.1f} s per epoch)")
-assert all(torch.equal(theta300["adam"][k], theta300["sgd"][k]) for k in theta300["adam"]), "arms share theta0"
+assert not RUN300 or all(torch.equal(theta300["adam"][k], theta300["sgd"][k]) for k in theta300["adam"]), "arms share theta0"
 
 # %% [markdown] tags=[]
 # ### One neuron's scores, as a 28 × 28 map
@@ -409,22 +417,24 @@ def network_entry(hist, name, net_name, dense_info):
 
 
 # %% tags=[]
-entries = {}
-RUNS["lenet300_adam"] = (dense300["adam"], "adam", S["l300_epochs"], S["l300_milestones"], theta300["adam"])
-with run.timed("lenet300_adam"):
-    net300, hist300 = relief_run(dense300["adam"], "adam", S["l300_iterations"], S["l300_epochs"],
-                                 S["l300_milestones"], theta300["adam"], "NNrelief LeNet-300-100 (Adam)")
-run.cache_hits["lenet300_adam"] = hist300.attrs["resumed_from"] == S["l300_iterations"]
-entries["lenet300"] = network_entry(hist300, "lenet300_adam", "lenet300", dense300_info["adam"])
+entries = dict.fromkeys(("lenet300", "lenet5"))  # network -> its results.json entry (None: not run)
+if RUN300:
+    RUNS["lenet300_adam"] = (dense300["adam"], "adam", S["l300_epochs"], S["l300_milestones"], theta300["adam"])
+    with run.timed("lenet300_adam"):
+        net300, hist300 = relief_run(dense300["adam"], "adam", S["l300_iterations"], S["l300_epochs"],
+                                     S["l300_milestones"], theta300["adam"], "NNrelief LeNet-300-100 (Adam)")
+    run.cache_hits["lenet300_adam"] = hist300.attrs["resumed_from"] == S["l300_iterations"]
+    entries["lenet300"] = network_entry(hist300, "lenet300_adam", "lenet300", dense300_info["adam"])
 cols = ["iteration", "params_pct", "cr_params", "test_acc_pruned", "test_acc", "val_acc", "fc1_pct", "fc2_pct",
         "fc3_pct", "fc1.in_alive", "fc2.in_alive", "fc3.in_alive", "flops_structured_reduction"]
-hist300[cols]
+hist300[cols] if RUN300 else print(f"section 2 skipped: it prunes LeNet-300-100 (networks={networks!r})")
 
 # %% tags=[]
-fig = plots.plot_iterations(hist300, entries["lenet300"], f"NNrelief on LeNet-300-100 (Adam, α = {alpha_fc}; {RUN_WORDS})",
-                           RUN_WORDS, S["max_drop_pp"])
-run.save_figure(fig, "iterations_lenet300")
-plt.show()
+if RUN300:
+    fig = plots.plot_iterations(hist300, entries["lenet300"], f"NNrelief on LeNet-300-100 (Adam, α = {alpha_fc}; {RUN_WORDS})",
+                               RUN_WORDS, S["max_drop_pp"])
+    run.save_figure(fig, "iterations_lenet300")
+    plt.show()
 
 
 def describe(entry):
@@ -437,7 +447,8 @@ def describe(entry):
             f"final: {fin['params_pct']:.2f}% at {fin['test_acc']:.2%}")
 
 
-print(describe(entries["lenet300"]))
+if RUN300:
+    print(describe(entries["lenet300"]))
 
 # %% [markdown] tags=[]
 # The first iteration removes most of the network at once: every unit drops the long tail of its inputs, and
@@ -472,30 +483,32 @@ if solutions:
 pl.exercises.relief.check_alpha_prediction(prediction)
 
 # %% tags=[]
-with run.timed("alpha_and_rules"):
-    ablation_table, ablation_s = ablation.alpha_and_rules(
-        dense300["adam"], prune_X, splits.train, splits.test, alphas=S["ablation_alphas"], alpha_fc=alpha_fc,
-        iterations=S["ablation_iterations"], epochs=S["ablation_epochs"], seed=seed,
-        cut=R.variant_options(variant, dense300["adam"])["cut"])
-T_ab = S["ablation_iterations"]
-rules_table = ablation.rule_contributions(ablation_table, T_ab)
-fig = plots.plot_alpha_and_rules(ablation_table, alpha_fc, S["ablation_epochs"])
-run.save_figure(fig, "alpha_and_rules")
-plt.show()
-print(f"{T_ab} iterations x {S['ablation_epochs']:g} epochs of retraining per arm; computed in {ablation_s:.1f} s "
-      "(0 s: loaded from the cache)")
-rules_table
+if RUN300:
+    with run.timed("alpha_and_rules"):
+        ablation_table, ablation_s = ablation.alpha_and_rules(
+            dense300["adam"], prune_X, splits.train, splits.test, alphas=S["ablation_alphas"], alpha_fc=alpha_fc,
+            iterations=S["ablation_iterations"], epochs=S["ablation_epochs"], seed=seed,
+            cut=R.variant_options(variant, dense300["adam"])["cut"])
+    T_ab = S["ablation_iterations"]
+    rules_table = ablation.rule_contributions(ablation_table, T_ab)
+    fig = plots.plot_alpha_and_rules(ablation_table, alpha_fc, S["ablation_epochs"])
+    run.save_figure(fig, "alpha_and_rules")
+    plt.show()
+    print(f"{T_ab} iterations x {S['ablation_epochs']:g} epochs of retraining per arm; computed in {ablation_s:.1f} s "
+          "(0 s: loaded from the cache)")
+rules_table if RUN300 else print(f"α sweep and rule ablation skipped: they prune LeNet-300-100 (networks={networks!r})")
 
 # %% tags=[]
-sweep_T = ablation_table[(ablation_table["arm"] == "alpha") & (ablation_table["iteration"] == T_ab)]
-alpha_effect = {float(a): float(p) for a, p in zip(sweep_T["alpha"], sweep_T["params_pct"])}
-lo_a, hi_a = min(alpha_effect), max(alpha_effect)
-method, neither = rules_table["remaining %"].iloc[0], rules_table.loc["neither rule", "remaining %"]
-print(f"after {T_ab} iterations: alpha {lo_a} leaves {alpha_effect[lo_a]:.2f}% of the parameters, "
-      f"alpha {hi_a} leaves {alpha_effect[hi_a]:.2f}% ({alpha_effect[hi_a] / alpha_effect[lo_a]:.1f}x more)")
-print(f"at alpha {alpha_fc}: the method leaves {method:.2f}%, without both rules {neither:.2f}% "
-      f"({neither / method:.2f}x as much); each rule's share: "
-      + ", ".join(f"{k}: +{v:.2f} pp" for k, v in rules_table["extra remaining vs the method (pp)"].iloc[1:].items()))
+if RUN300:
+    sweep_T = ablation_table[(ablation_table["arm"] == "alpha") & (ablation_table["iteration"] == T_ab)]
+    alpha_effect = {float(a): float(p) for a, p in zip(sweep_T["alpha"], sweep_T["params_pct"])}
+    lo_a, hi_a = min(alpha_effect), max(alpha_effect)
+    method, neither = rules_table["remaining %"].iloc[0], rules_table.loc["neither rule", "remaining %"]
+    print(f"after {T_ab} iterations: alpha {lo_a} leaves {alpha_effect[lo_a]:.2f}% of the parameters, "
+          f"alpha {hi_a} leaves {alpha_effect[hi_a]:.2f}% ({alpha_effect[hi_a] / alpha_effect[lo_a]:.1f}x more)")
+    print(f"at alpha {alpha_fc}: the method leaves {method:.2f}%, without both rules {neither:.2f}% "
+          f"({neither / method:.2f}x as much); each rule's share: "
+          + ", ".join(f"{k}: +{v:.2f} pp" for k, v in rules_table["extra remaining vs the method (pp)"].iloc[1:].items()))
 
 # %% [markdown] tags=[]
 # α is the knob: the left panel shows how much one pruning call keeps at each α, and how the share compounds over
@@ -519,35 +532,37 @@ print(f"at alpha {alpha_fc}: the method leaves {method:.2f}%, without both rules
 # see the deviations).
 
 # %% tags=[]
-with run.timed("dense_lenet5"):
-    if S["lenet5_dense"] == "canonical":
-        dense5, info5 = pl.dense.reference_model("lenet5", profile, seed, run.device)
-        run.cache_hits["dense_lenet5"] = info5["cache_hit"]
-        theta5 = None
-        info5 = {**info5, "val_acc": float(info5["val_acc"])}
-    else:
-        dense5, theta5, info5 = dense_authors("lenet5", "adam", S["l5_dense_epochs"], S["l5_dense_milestones"])
-print(f"dense LeNet-5 ({S['lenet5_dense']}): test {info5['test_acc']:.2%}, validation {info5['val_acc']:.2%}")
-print(f"schedule: {S['l5_iterations']} iterations x {S['l5_epochs']} epochs (x0.1 at {S['l5_milestones']}), "
-      f"alpha_conv = {alpha_conv}, alpha_fc = {alpha_fc}")
-RUNS["lenet5"] = (dense5, "adam", S["l5_epochs"], S["l5_milestones"], theta5)
-with run.timed("lenet5"):
-    net5, hist5 = relief_run(dense5, "adam", S["l5_iterations"], S["l5_epochs"], S["l5_milestones"], theta5,
-                             "NNrelief LeNet-5 (Adam)")
-run.cache_hits["lenet5"] = hist5.attrs["resumed_from"] == S["l5_iterations"]
-entries["lenet5"] = network_entry(hist5, "lenet5", "lenet5", info5)
+if RUN5:
+    with run.timed("dense_lenet5"):
+        if S["lenet5_dense"] == "canonical":
+            dense5, info5 = pl.dense.reference_model("lenet5", profile, seed, run.device)
+            run.cache_hits["dense_lenet5"] = info5["cache_hit"]
+            theta5 = None
+            info5 = {**info5, "val_acc": float(info5["val_acc"])}
+        else:
+            dense5, theta5, info5 = dense_authors("lenet5", "adam", S["l5_dense_epochs"], S["l5_dense_milestones"])
+    print(f"dense LeNet-5 ({S['lenet5_dense']}): test {info5['test_acc']:.2%}, validation {info5['val_acc']:.2%}")
+    print(f"schedule: {S['l5_iterations']} iterations x {S['l5_epochs']} epochs (x0.1 at {S['l5_milestones']}), "
+          f"alpha_conv = {alpha_conv}, alpha_fc = {alpha_fc}")
+    RUNS["lenet5"] = (dense5, "adam", S["l5_epochs"], S["l5_milestones"], theta5)
+    with run.timed("lenet5"):
+        net5, hist5 = relief_run(dense5, "adam", S["l5_iterations"], S["l5_epochs"], S["l5_milestones"], theta5,
+                                 "NNrelief LeNet-5 (Adam)")
+    run.cache_hits["lenet5"] = hist5.attrs["resumed_from"] == S["l5_iterations"]
+    entries["lenet5"] = network_entry(hist5, "lenet5", "lenet5", info5)
 cols5 = ["iteration", "params_pct", "cr_params", "test_acc_pruned", "test_acc", "val_acc", "conv1_pct", "conv2_pct",
          "fc1_pct", "fc2_pct", "conv1_alive", "conv2_alive", "fc1.in_alive", "fc2.in_alive",
          "flops_structured_reduction", "prune_seconds"]
-hist5[cols5]
+hist5[cols5] if RUN5 else print(f"section 3 skipped: it prunes LeNet-5 (networks={networks!r})")
 
 # %% tags=[]
-fig = plots.plot_iterations(hist5, entries["lenet5"],
-                           f"NNrelief on LeNet-5 (Adam, α_conv = {alpha_conv}, α_fc = {alpha_fc}; {RUN_WORDS})",
-                           RUN_WORDS, S["max_drop_pp"])
-run.save_figure(fig, "iterations_lenet5")
-plt.show()
-print(describe(entries["lenet5"]))
+if RUN5:
+    fig = plots.plot_iterations(hist5, entries["lenet5"],
+                               f"NNrelief on LeNet-5 (Adam, α_conv = {alpha_conv}, α_fc = {alpha_fc}; {RUN_WORDS})",
+                               RUN_WORDS, S["max_drop_pp"])
+    run.save_figure(fig, "iterations_lenet5")
+    plt.show()
+    print(describe(entries["lenet5"]))
 
 # %% [markdown] tags=[]
 # **How expensive is a pruning call?** The scores need one forward pass over the pruning set plus, per conv
@@ -556,14 +571,15 @@ print(describe(entries["lenet5"]))
 # (Adam, batch 120, from the retraining phases).
 
 # %% tags=[]
-steps5 = hist5[hist5["iteration"] >= 1]
-prune_s = float(steps5["prune_seconds"].median())
-epoch_s = float(steps5["epoch_seconds"].median())
-step_ratio = prune_s / epoch_s
-print(f"LeNet-5, {len(prune_X)} pruning images: one pruning call {prune_s:.2f} s (median of {len(steps5)}), "
-      f"one training epoch {epoch_s:.1f} s -> {step_ratio:.1%} of an epoch (target <= 10%)")
-print(f"(measured when the iterations ran; this run {'loaded them from the cache' if run.cache_hits['lenet5'] else 'ran them'}: "
-      f"{hist5['seconds'].sum():.0f} s for the {len(steps5)} iterations)")
+if RUN5:
+    steps5 = hist5[hist5["iteration"] >= 1]
+    prune_s = float(steps5["prune_seconds"].median())
+    epoch_s = float(steps5["epoch_seconds"].median())
+    step_ratio = prune_s / epoch_s
+    print(f"LeNet-5, {len(prune_X)} pruning images: one pruning call {prune_s:.2f} s (median of {len(steps5)}), "
+          f"one training epoch {epoch_s:.1f} s -> {step_ratio:.1%} of an epoch (target <= 10%)")
+    print(f"(measured when the iterations ran; this run {'loaded them from the cache' if run.cache_hits['lenet5'] else 'ran them'}: "
+          f"{hist5['seconds'].sum():.0f} s for the {len(steps5)} iterations)")
 
 # %% [markdown] tags=[]
 # ## 4 · Where the pruning happens: layers and alive neurons
@@ -573,9 +589,12 @@ print(f"(measured when the iterations ran; this run {'loaded them from the cache
 # weight: for the first FC layer that is the pixels or features it still reads).
 
 # %% tags=[]
-per_layer = {key: R.layer_breakdown(hist, entries[key]["operating_point"]["iteration"], dense_net)
-             for key, hist, dense_net in [("lenet300", hist300, dense300["adam"]), ("lenet5", hist5, dense5)]}
-fig = plots.plot_per_layer(per_layer, {"lenet300": "LeNet-300-100", "lenet5": "LeNet-5"})
+per_layer = {}  # the networks this run pruned
+if RUN300:
+    per_layer["lenet300"] = R.layer_breakdown(hist300, entries["lenet300"]["operating_point"]["iteration"], dense300["adam"])
+if RUN5:
+    per_layer["lenet5"] = R.layer_breakdown(hist5, entries["lenet5"]["operating_point"]["iteration"], dense5)
+fig = plots.plot_per_layer(per_layer, NETS)
 run.save_figure(fig, "per_layer")
 plt.show()
 for key, v in per_layer.items():
@@ -592,11 +611,14 @@ for key, v in per_layer.items():
 # pixel, how many alive units read it.
 
 # %% tags=[]
-t_op300 = entries["lenet300"]["operating_point"]["iteration"]
-net300_op = at_iteration("lenet300_adam", t_op300)  # from the per-iteration cache
-fig = plots.plot_receptive_fields(net300_op, t_op300)
-run.save_figure(fig, "first_layer_receptive_fields")
-plt.show()
+if RUN300:
+    t_op300 = entries["lenet300"]["operating_point"]["iteration"]
+    net300_op = at_iteration("lenet300_adam", t_op300)  # from the per-iteration cache
+    fig = plots.plot_receptive_fields(net300_op, t_op300)
+    run.save_figure(fig, "first_layer_receptive_fields")
+    plt.show()
+else:
+    print(f"section 5 skipped: it reads the pruned LeNet-300-100 (networks={networks!r})")
 
 # %% [markdown] tags=[]
 # ## 6 · Adam versus SGD
@@ -606,24 +628,26 @@ plt.show()
 # ResNet-20, their LeNet value is unknown) and is pruned with SGD; everything else is as in section 2.
 
 # %% tags=[]
-RUNS["lenet300_sgd"] = (dense300["sgd"], "sgd", S["l300_epochs"], S["l300_milestones"], theta300["sgd"])
-with run.timed("lenet300_sgd"):
-    net300_sgd, hist300_sgd = relief_run(dense300["sgd"], "sgd", S["l300_iterations"], S["l300_epochs"],
-                                         S["l300_milestones"], theta300["sgd"], "NNrelief LeNet-300-100 (SGD)")
-run.cache_hits["lenet300_sgd"] = hist300_sgd.attrs["resumed_from"] == S["l300_iterations"]
-sgd_entry = network_entry(hist300_sgd, "lenet300_sgd", "lenet300", dense300_info["sgd"])
-arms = {"adam": (hist300, entries["lenet300"], pl.plotting.color("relief")), "sgd": (hist300_sgd, sgd_entry, "#6a3d9a")}
-fig = plots.plot_optimizers(arms, TARGETS["lenet300"][0] if TARGETS else None, alpha_fc, RUN_WORDS)
-run.save_figure(fig, "optimizers")
-plt.show()
-opt_table = pd.DataFrame({arm: {"dense test acc": e["dense"]["test_acc"], "operating iteration": e["operating_point"]["iteration"],
-                                "remaining %": e["operating_point"]["params_pct"], "test acc": e["operating_point"]["test_acc"],
-                                "drop (pp)": e["operating_point"]["drop_pp"],
-                                "drop, 95% (pp)": "[{:.2f}, {:.2f}]".format(*e["operating_point"]["drop_interval_pp"]),
-                                "final remaining %": e["final"]["params_pct"],
-                                "meets quick/paper targets": e["target"]["met"]}
-                          for arm, (_, e, _) in arms.items()})
-opt_table
+sgd_entry = None  # the SGD arm's results.json entry (None: not run)
+if RUN300:
+    RUNS["lenet300_sgd"] = (dense300["sgd"], "sgd", S["l300_epochs"], S["l300_milestones"], theta300["sgd"])
+    with run.timed("lenet300_sgd"):
+        net300_sgd, hist300_sgd = relief_run(dense300["sgd"], "sgd", S["l300_iterations"], S["l300_epochs"],
+                                             S["l300_milestones"], theta300["sgd"], "NNrelief LeNet-300-100 (SGD)")
+    run.cache_hits["lenet300_sgd"] = hist300_sgd.attrs["resumed_from"] == S["l300_iterations"]
+    sgd_entry = network_entry(hist300_sgd, "lenet300_sgd", "lenet300", dense300_info["sgd"])
+    arms = {"adam": (hist300, entries["lenet300"], pl.plotting.color("relief")), "sgd": (hist300_sgd, sgd_entry, "#6a3d9a")}
+    fig = plots.plot_optimizers(arms, TARGETS["lenet300"][0] if TARGETS else None, alpha_fc, RUN_WORDS)
+    run.save_figure(fig, "optimizers")
+    plt.show()
+    opt_table = pd.DataFrame({arm: {"dense test acc": e["dense"]["test_acc"], "operating iteration": e["operating_point"]["iteration"],
+                                    "remaining %": e["operating_point"]["params_pct"], "test acc": e["operating_point"]["test_acc"],
+                                    "drop (pp)": e["operating_point"]["drop_pp"],
+                                    "drop, 95% (pp)": "[{:.2f}, {:.2f}]".format(*e["operating_point"]["drop_interval_pp"]),
+                                    "final remaining %": e["final"]["params_pct"],
+                                    "meets quick/paper targets": e["target"]["met"]}
+                              for arm, (_, e, _) in arms.items()})
+opt_table if RUN300 else print(f"section 6 skipped: the optimizer study prunes LeNet-300-100 (networks={networks!r})")
 
 # %% [markdown] tags=[]
 # ## 7 · CIFAR-10: VGG-like and ResNet-20
@@ -716,9 +740,12 @@ def layer_alpha(model):
 
 
 # %% tags=[]
-checks, min_share = {}, {}
-hists = {"lenet300_adam": hist300, "lenet300_sgd": hist300_sgd, "lenet5": hist5}
-finals = {"lenet300_adam": net300, "lenet300_sgd": net300_sgd, "lenet5": net5}
+checks, min_share, hists, finals = {}, {}, {}, {}  # hists, finals: of the runs this notebook ran
+if RUN300:
+    hists.update(lenet300_adam=hist300, lenet300_sgd=hist300_sgd)
+    finals.update(lenet300_adam=net300, lenet300_sgd=net300_sgd)
+if RUN5:
+    hists["lenet5"], finals["lenet5"] = hist5, net5
 with run.timed("checks"):
     for name, h in hists.items():
         dense, opt, epochs, milestones, theta = RUNS[name]
@@ -736,15 +763,16 @@ with run.timed("checks"):
             checks[label] = check(ok, message)
 
 # %% tags=[]
-for name, e in (("lenet300_adam", entries["lenet300"]), ("lenet300_sgd", sgd_entry), ("lenet5", entries["lenet5"])):
+ran = {name: e for name, e in (("lenet300_adam", entries.get("lenet300")), ("lenet300_sgd", sgd_entry),
+                               ("lenet5", entries.get("lenet5"))) if e is not None}
+for name, e in ran.items():
     op = e["operating_point"]
     checks[f"{name}: reloaded operating point reproduces its recorded test accuracy"] = check(
         abs(op["reloaded_test_acc"] - op["test_acc"]) < 1e-9,
         f"{name}: reloaded {op['reloaded_test_acc']:.4f} vs recorded {op['test_acc']:.4f}")
 constant = {name: {"operating_point": R.constant_units(at_iteration(name, e["operating_point"]["iteration"])),
                    "final": R.constant_units(finals[name])}
-            for name, e in (("lenet300_adam", entries["lenet300"]), ("lenet300_sgd", sgd_entry),
-                            ("lenet5", entries["lenet5"]))}
+            for name, e in ran.items()}
 print("constant units (no incoming weight, bias alive, still read; counted as alive):",
       {k: {w: sum(v.values()) for w, v in d.items()} for k, d in constant.items()})
 print("smallest margin (kept share - alpha) over all live units and iterations:",
@@ -785,7 +813,7 @@ def versus_dense(prefix, label, op, dense_label):
 
 # %% tags=[]
 headline = []
-for key, label in (("lenet300", "LeNet-300-100"), ("lenet5", "LeNet-5")):
+for key, label in NETS.items():  # the networks this run pruned
     e = entries[key]
     op, tg = e["operating_point"], e["target"]
     t_rem = f"≤ {tg['max_remaining_pct']:g}%" if tg["max_remaining_pct"] is not None else None
@@ -806,18 +834,20 @@ for key, label in (("lenet300", "LeNet-300-100"), ("lenet5", "LeNet-5")):
                            id=f"{key}_structured_flops_reduction_pct", source="authors' formula; no target"),
     ]
 # %% tags=[]
-sop = sgd_entry["operating_point"]
-headline += [
-    pl.report.headline("LeNet-5: pruning call / training epoch", 100 * step_ratio, unit="%", target="≤ 10%",
-                       id="lenet5_pruning_call_epoch_pct", met=(step_ratio <= 0.10) if targets_apply else None,
-                       source="the target we set; measured in this run", volatile=True),
-    pl.report.headline("LeNet-300-100 SGD arm: parameters remaining", sop["params_pct"], unit="%",
-                       id="lenet300_sgd_params_remaining_pct", source="paper claim: works with SGD; no target"),
-    pl.report.headline("LeNet-300-100 SGD arm: test-accuracy drop", sop["drop_pp"], unit="pp",
-                       id="lenet300_sgd_drop_pp", interval=sop["drop_interval_pp"],
-                       source="paper claim: works with SGD; no target; paired 95% interval"),
-    *versus_dense("lenet300_sgd", "LeNet-300-100 SGD arm", sop, "dense LeNet-300-100 (SGD)")[1:],
-]
+if RUN5:
+    headline.append(pl.report.headline("LeNet-5: pruning call / training epoch", 100 * step_ratio, unit="%", target="≤ 10%",
+                                       id="lenet5_pruning_call_epoch_pct", met=(step_ratio <= 0.10) if targets_apply else None,
+                                       source="the target we set; measured in this run", volatile=True))
+if RUN300:
+    sop = sgd_entry["operating_point"]
+    headline += [
+        pl.report.headline("LeNet-300-100 SGD arm: parameters remaining", sop["params_pct"], unit="%",
+                           id="lenet300_sgd_params_remaining_pct", source="paper claim: works with SGD; no target"),
+        pl.report.headline("LeNet-300-100 SGD arm: test-accuracy drop", sop["drop_pp"], unit="pp",
+                           id="lenet300_sgd_drop_pp", interval=sop["drop_interval_pp"],
+                           source="paper claim: works with SGD; no target; paired 95% interval"),
+        *versus_dense("lenet300_sgd", "LeNet-300-100 SGD arm", sop, "dense LeNet-300-100 (SGD)")[1:],
+    ]
 pl.report.comparison_table(headline)
 
 # %% [markdown] tags=[]
@@ -839,15 +869,16 @@ pl.report.comparison_table(headline)
 #   accuracy are compared there.
 
 # %% tags=[]
-for key, label in (("lenet300", "LeNet-300-100"), ("lenet5", "LeNet-5")):
+for key, label in NETS.items():
     op, tg = entries[key]["operating_point"], entries[key]["target"]
     print(f"{label}: {op['params_pct']:.2f}% of the parameters left ({op['cr_params']:.0f}x) at iteration "
           f"{op['iteration']}, test accuracy {op['test_acc']:.2%} (drop {op['drop_pp']:.2f} pp); "
           + (f"target {'met' if tg['met'] else 'missed'}" if tg["met"] is not None else "no target on this data"))
-print(f"SGD arm: {sgd_entry['operating_point']['params_pct']:.2f}% left, drop "
-      f"{sgd_entry['operating_point']['drop_pp']:.2f} pp")
-print(f"alpha sweep after {T_ab} short iterations: " + ", ".join(f"alpha {a}: {p:.2f}%" for a, p in alpha_effect.items()))
-print(f"without the dead-unit rule and the backward sweep: {neither:.2f}% left instead of {method:.2f}%")
+if RUN300:  # the SGD arm, the α sweep and the rule ablation prune LeNet-300-100
+    print(f"SGD arm: {sgd_entry['operating_point']['params_pct']:.2f}% left, drop "
+          f"{sgd_entry['operating_point']['drop_pp']:.2f} pp")
+    print(f"alpha sweep after {T_ab} short iterations: " + ", ".join(f"alpha {a}: {p:.2f}%" for a, p in alpha_effect.items()))
+    print(f"without the dead-unit rule and the backward sweep: {neither:.2f}% left instead of {method:.2f}%")
 
 # %% [markdown] tags=[]
 # ## Deviations from the paper
@@ -904,11 +935,11 @@ results = {
     "rewind": S["rewind"],
     "alpha": {"fc": alpha_fc, "conv": alpha_conv},
     "schedule": {**S, "recipe": R.tasks.RECIPE, "momentum": 0.9, "weight_decay": 5e-4, "batch_size": 120,
-                 "lenet5_dense_config": info5.get("config")},
+                 "lenet5_dense_config": info5.get("config") if RUN5 else None},
     "importance_example": importance_example,
     "lenet300": entries["lenet300"],
     "lenet5": {**entries["lenet5"], "pruning_call_seconds": prune_s, "epoch_seconds": epoch_s,
-               "pruning_call_epoch_ratio": step_ratio},
+               "pruning_call_epoch_ratio": step_ratio} if RUN5 else None,  # None: not run (networks="lenet300")
     "per_layer": per_layer,
     "optimizers": R.optimizer_record(entries["lenet300"], sgd_entry),
     "cifar": cifar,
@@ -916,10 +947,11 @@ results = {
     "checks": checks,
     "min_kept_share_margin": min_share,
     "constant_units": constant,
-    "alpha_and_rules": R.ablation_record(S, alpha_effect, rules_table, ablation_table, ablation_s),
+    "alpha_and_rules": R.ablation_record(S, alpha_effect, rules_table, ablation_table, ablation_s) if RUN300 else None,
     "headline": headline,
 }
-figures = ["importance_scores", "iterations_lenet300", "alpha_and_rules", "iterations_lenet5", "per_layer",
-           "first_layer_receptive_fields", "optimizers"]
+figures = [f for f, written in {"importance_scores": True, "iterations_lenet300": RUN300, "alpha_and_rules": RUN300,
+                                "iterations_lenet5": RUN5, "per_layer": True, "first_layer_receptive_fields": RUN300,
+                                "optimizers": RUN300}.items() if written]  # the figures this run wrote
 path = run.write_results(results, figures=figures)  # written last: only a finished run replaces the figures
 print(f"wrote {pl.paths.relpath(path)} and {len(figures)} figures; wall time {run.timings['total']:.0f} s")

@@ -1,8 +1,9 @@
 """The README's generated sections: findings, measured run times and the results tables (`make readme`).
 
 Each section sits between `<!-- name:start -->` and `<!-- name:end -->` markers and is rebuilt from what the
-runs wrote (`figures/*/results.json`, `figures/run_times.json`), so every number in it was measured; the prose
-around the markers is written by hand. A rerun with the same numbers leaves README.md unchanged.
+runs wrote (`figures/*/results.json`, the paper runs' `figures/*/paper/results.json`, `figures/run_times.json`),
+so every number in it was measured; the prose around the markers is written by hand. A rerun with the same
+numbers leaves README.md unchanged.
 """
 
 from __future__ import annotations
@@ -51,6 +52,48 @@ def collect(figures: Path | None = None) -> list[dict]:
     return sorted(docs, key=lambda d: order.get(d.get("slug"), len(order)))
 
 
+def collect_paper(figures: Path | None = None) -> dict[str, dict]:
+    """{slug: results} of every paper-profile run, figures/<slug>/paper/results.json, in slug order."""
+    figures = Path(figures or ROOT / "figures")
+    docs = [json.loads(p.read_text()) for p in sorted(figures.glob("*/paper/results.json"))]
+    return {d["slug"]: d for d in docs}
+
+
+def paper_cell(paper: dict | None, row: dict) -> str:
+    """The paper-profile run's measured value and verdict for the row with the same id, else '–'."""
+    match = [
+        r for r in (paper or {}).get("headline", []) if r.get("id") == row.get("id") and not r.get("volatile")
+    ]
+    if not match:
+        return "–"
+    r = match[0]
+    return fmt(r["measured"], r["unit"]) + ("" if verdict(r) == "–" else f" ({verdict(r)})")
+
+
+def paper_params(paper: dict, quick: dict | None) -> str:
+    """'name=value, ...': the paper run's parameters (profile aside) that differ from the quick run's, if any."""
+    base = (quick or {}).get("params", {})
+    return ", ".join(
+        f"{k}={v}"
+        for k, v in paper.get("params", {}).items()
+        if k != "profile" and (k not in base or base[k] != v)
+    )
+
+
+def paper_note(papers: dict[str, dict], docs: list[dict]) -> str:
+    """One line under the tables: which paper-profile runs exist and the parameters each ran with."""
+    if not papers:
+        return ("_Paper profile: no run yet; the column fills in from `figures/<slug>/paper/results.json` "
+                "(`make reproduce PROFILE=paper`)._")  # fmt: skip
+    quick = {d["slug"]: d for d in docs}
+    order = {slug: i for i, slug in enumerate(NOTEBOOK_ORDER)}
+    runs = []
+    for slug in sorted(papers, key=lambda k: (order.get(k, len(order)), k)):
+        params = paper_params(papers[slug], quick.get(slug))
+        runs.append(f"`{slug}`" + (f" ({params})" if params else " (the quick run's parameters)"))
+    return f"_Paper profile (`figures/<slug>/paper/`): runs of {', '.join(runs)}; `–` where none ran._"
+
+
 def _rows(docs: list[dict]):
     """(doc, row) for every non-volatile headline row."""
     return [(d, r) for d in docs for r in d.get("headline", []) if not r.get("volatile")]
@@ -70,11 +113,13 @@ def seeds_of(doc: dict, row: dict):
     return "–"
 
 
-def _table(pairs) -> list[str]:
-    """One markdown table of headline rows (notebook, id, quantity, paper, target, measured, seeds, interval, verdict)."""
+def _table(pairs, papers: dict[str, dict] | None = None) -> list[str]:
+    """One markdown table of headline rows (notebook, id, quantity, paper, target, measured, seeds, interval,
+    verdict, and the paper-profile run's measured value and verdict)."""
+    papers = papers or {}
     lines = [
-        "| notebook | id | quantity | paper | target | measured | seeds | 95% interval | verdict |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| notebook | id | quantity | paper | target | measured | seeds | 95% interval | verdict | paper profile |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for d, r in pairs:
         cells = [
@@ -87,22 +132,24 @@ def _table(pairs) -> list[str]:
             seeds_of(d, r),
             fmt_interval(r.get("interval"), r["unit"]),
             verdict(r),
+            paper_cell(papers.get(d["slug"]), r),
         ]
         lines.append("| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |")
     return lines
 
 
-def results_markdown(docs: list[dict]) -> str:
-    """The results tables: the paper reproductions, then the head-to-head (deterministic, no timings)."""
+def results_markdown(docs: list[dict], papers: dict[str, dict] | None = None) -> str:
+    """The results tables: the paper reproductions, then the head-to-head, with a paper-profile column and a
+    note on the paper runs (deterministic, no timings)."""
     if not docs:
         return "_No results yet: run `make reproduce`._"
     pairs = _rows(docs)
-    papers = [(d, r) for d, r in pairs if d["slug"] != "head_to_head"]
+    reproductions = [(d, r) for d, r in pairs if d["slug"] != "head_to_head"]
     h2h = [(d, r) for d, r in pairs if d["slug"] == "head_to_head"]
-    out = ["### Paper reproductions", "", *_table(papers)]
+    out = ["### Paper reproductions", "", *_table(reproductions, papers)]
     if h2h:
-        out += ["", "### Head-to-head", "", *_table(h2h)]
-    return "\n".join(out)
+        out += ["", "### Head-to-head", "", *_table(h2h, papers)]
+    return "\n".join([*out, "", paper_note(papers or {}, docs)])
 
 
 def _missed(rows: list[dict], limit: int = 3) -> str:
@@ -231,7 +278,7 @@ def sections(figures: Path | None = None, run_times: Path | None = None) -> dict
     """{section name: generated markdown} for every generated README section."""
     docs, runs = collect(figures), timings.load_run_times(run_times or timings.RUN_TIMES)
     return {
-        RESULTS: results_markdown(docs),
+        RESULTS: results_markdown(docs, collect_paper(figures)),
         "findings": findings_markdown(docs),
         "times": times_markdown(runs),
         "course": course_markdown(runs),

@@ -1,11 +1,12 @@
 """`python -m pruning_lib.reproduce`: run the notebooks with Papermill, then rebuild the README results table.
 
-quick and paper runs replace the notebooks in place, only once a run has finished: a failed or interrupted run
-leaves the committed notebook (and, through the run layer's staging, its figures) untouched, and its partial
-output under build/notebooks/. smoke runs go to build/notebooks/ only. Parameter names are checked against the
-notebook's parameters cell before anything runs. Papermill's injected-parameters cell is tagged `nbval-skip`, so
-that nbval, which runs the stored notebook under PRUNING_PROFILE=smoke, is not overridden by the profile the
-notebook was run with.
+quick runs replace the notebooks in place, only once a run has finished: a failed or interrupted run leaves the
+committed notebook (and, through the run layer's staging, its figures) untouched, and its partial output under
+build/notebooks/. paper runs write the executed notebook beside their figures, `figures/<slug>/paper/`, and
+never touch the committed (quick) notebook; smoke runs go to build/notebooks/ only. Parameter names are checked
+against the notebook's parameters cell before anything runs. Papermill's injected-parameters cell is tagged
+`nbval-skip`, so that nbval, which runs the stored notebook under PRUNING_PROFILE=smoke, is not overridden by
+the profile the notebook was run with.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import nbformat
 
 from .checks import PROFILES, check_choice
 from .files import temp_path
-from .paths import ROOT, build_dir, cache_dir, relpath
+from .paths import ROOT, build_dir, cache_dir, output_dir, relpath
 from .readme import update_readme
 from .timings import record
 
@@ -123,15 +124,36 @@ def write_twin(nb: Path) -> Path:
     return nb.with_suffix(".py")
 
 
+SETUP_RUN = re.compile(r"""pl\.setup_run\(\s*["']([a-z0-9_]+)["']""")
+
+
+def notebook_slug(nb: Path) -> str:
+    """The slug the notebook passes to `pl.setup_run("<slug>", ...)` (its figures/<slug>/ folder)."""
+    cells = nbformat.read(nb, as_version=4).cells
+    found = {m for c in cells if c.cell_type == "code" for m in SETUP_RUN.findall(c.source)}
+    if len(found) != 1:
+        raise ValueError(f'{nb.name}: expected one pl.setup_run("<slug>", ...) call, found {sorted(found)}')
+    return found.pop()
+
+
+def executed_path(nb: Path, profile: str) -> Path:
+    """Where a finished run's notebook goes: in place (quick), figures/<slug>/paper/ (paper), build/ (smoke)."""
+    if profile == "smoke":
+        return build_dir() / "notebooks" / nb.name
+    if profile == "paper":
+        return output_dir(notebook_slug(nb), "paper") / nb.name
+    return nb
+
+
 def run_notebook(nb: Path, profile: str, params: dict | None = None) -> float:
-    """Execute one notebook with Papermill; replace it (or write build/ for smoke) only on success."""
+    """Execute one notebook with Papermill; write it where `executed_path` says, only on success."""
     import papermill
 
     out = build_dir() / "notebooks"
     out.mkdir(parents=True, exist_ok=True)
     tmp = temp_path(out / nb.stem, ".running.ipynb")  # unique per process: concurrent runs never share it
     failed = out / f"{nb.stem}.failed.ipynb"
-    final = nb if profile != "smoke" else out / nb.name
+    final = executed_path(nb, profile)  # resolved before the run: a notebook without a slug fails fast
     t0 = time.perf_counter()
     try:
         papermill.execute_notebook(
@@ -145,6 +167,7 @@ def run_notebook(nb: Path, profile: str, params: dict | None = None) -> float:
         )
         tag_injected_cell(tmp)
         strip_progress_bars(tmp)
+        final.parent.mkdir(parents=True, exist_ok=True)
         os.replace(tmp, final)
         if final == nb:
             write_twin(nb)

@@ -122,3 +122,19 @@ def test_reload_checks_pass_on_a_copy_and_fail_on_a_changed_one():
     assert [ok for ok, _ in R.reload_checks("run", final, again, kept).values()] == [True, False]
     with pytest.raises(AssertionError, match="a mask was lost"):
         R.reload_checks("run", final, final, kept - 1)
+
+
+def test_plan_of_one_network_keeps_the_dense_model_section_1_reads():
+    from pruning_lib.methods.relief.tasks import relief_plan
+
+    S = dict(n_prune=10, l300_dense_epochs=1, l300_dense_milestones=[], l300_iterations=2, l300_epochs=1,
+             l300_milestones=[], lenet5_dense="canonical", l5_dense_epochs=1, l5_dense_milestones=[],
+             l5_iterations=2, l5_epochs=1, l5_milestones=[], ablation_alphas=[0.9], ablation_iterations=1,
+             ablation_epochs=0)  # fmt: skip
+    settings = dict(alpha_fc=0.95, alpha_conv=0.9, variant="paper", rewind=False)
+    both, l300, l5 = (relief_plan(S, settings, "smoke", 0, networks=n) for n in ("all", "lenet300", "lenet5"))
+    names = [t.name for t in both]
+    assert len(both) == 7 and names[3:] == ["relief lenet300_adam", "relief lenet300_sgd", "relief lenet5",
+                                             "relief alpha and rules"]  # fmt: skip
+    assert l300 == [both[0], both[1], both[3], both[4], both[6]]  # no LeNet-5 dense model or run
+    assert l5 == [both[0], both[2], both[5]]  # the dense Adam LeNet-300-100 stays: section 1 reads it

@@ -160,3 +160,96 @@ def test_seeds_column_reads_the_row_or_its_network():
     assert readme.seeds_of(doc, {"id": "lenet300_x"}) == 3
     assert readme.seeds_of(doc, {"id": "x", "seeds": 5}) == 5
     assert readme.seeds_of({"seeds": [0]}, {"id": "x"}) == 1 and readme.seeds_of({}, {"id": "x"}) == "–"
+
+
+def _fake_notebook(path, slug_line='run = pl.setup_run("unit", profile, PROFILES, seed=seed)'):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_code_cell("profile = 'smoke'", metadata={"tags": ["parameters"]}),
+        nbformat.v4.new_code_cell(f"if False:\n    {slug_line}"),
+    ]
+    nbformat.write(nb, path)
+    return path
+
+
+def test_slug_is_read_from_the_setup_run_call(tmp_path):
+    assert reproduce.notebook_slug(_fake_notebook(tmp_path / "99_a.ipynb")) == "unit"
+    nb = _fake_notebook(tmp_path / "99_b.ipynb", "run = pl.setup_run(\n        'head_to_head', profile, P)")
+    assert reproduce.notebook_slug(nb) == "head_to_head"
+    with pytest.raises(ValueError, match="one pl.setup_run"):
+        reproduce.notebook_slug(_fake_notebook(tmp_path / "99_c.ipynb", "run = setup(profile)"))
+    for nb in reproduce.select_notebooks():  # every real notebook names its slug once
+        assert reproduce.notebook_slug(nb) in readme.NOTEBOOK_ORDER
+
+
+def test_paper_run_writes_its_notebook_beside_its_figures(tmp_path, monkeypatch):
+    import papermill
+
+    monkeypatch.setattr(paths, "ROOT", tmp_path)
+    monkeypatch.setenv("PRUNING_BUILD", str(tmp_path / "build"))
+    ran = []
+
+    def execute(src, dst, parameters, **kw):  # papermill without a kernel: the source plus the injected cell
+        ran.append(parameters)
+        nb = nbformat.read(src, as_version=4)
+        nb.cells.insert(
+            1, nbformat.v4.new_code_cell("profile = 'paper'", metadata={"tags": ["injected-parameters"]})
+        )
+        nbformat.write(nb, dst)
+
+    monkeypatch.setattr(papermill, "execute_notebook", execute)
+    monkeypatch.setattr(reproduce, "write_twin", lambda nb: ran.append("twin"))
+    (tmp_path / "notebooks").mkdir()
+    nb = _fake_notebook(tmp_path / "notebooks" / "99_unit.ipynb")
+    before = nb.read_bytes()
+    reproduce.run_notebook(nb, "paper", {"networks": "lenet300"})
+    out = tmp_path / "figures" / "unit" / "paper" / "99_unit.ipynb"
+    assert nb.read_bytes() == before and "twin" not in ran  # the committed notebook and its twin: untouched
+    cells = nbformat.read(out, as_version=4).cells
+    assert cells[1].metadata.tags == ["injected-parameters", "nbval-skip"]
+    assert ran == [{"profile": "paper", "networks": "lenet300"}]
+    assert not list((tmp_path / "build" / "notebooks").glob("*.running*"))
+    reproduce.run_notebook(nb, "quick")  # quick still replaces the notebook in place, and rewrites its twin
+    assert nb.read_bytes() != before and ran[-1] == "twin" and out.is_file()
+
+
+def test_readme_has_a_paper_profile_column_filled_where_a_paper_run_exists(tmp_path):
+    rows = [
+        report.headline("kept", 6.9, id="lenet300_kept", unit="%", target="<= 7%", met=True),
+        report.headline("kept", 5.0, id="lenet5_kept", unit="%", target="<= 7%", met=True),
+    ]
+    _results(tmp_path, "thresholds", rows)
+    _results(tmp_path, "relief", [report.headline("drop", 0.2, id="drop", unit="pp")])
+    quick = json.loads((tmp_path / "figures" / "thresholds" / "results.json").read_text())
+    paper = {**quick, "profile": "paper", "params": {"profile": "paper", "seed": 0, "networks": "lenet300"},
+             "headline": [report.headline("kept", 8.1, id="lenet300_kept", unit="%", target="<= 5.5%", met=False),
+                          report.headline("new", 1.0, id="paper_only")]}  # fmt: skip
+    quick["params"] = {"profile": "quick", "seed": 0, "networks": "all"}
+    (tmp_path / "figures" / "thresholds" / "results.json").write_text(json.dumps(quick))
+    (tmp_path / "figures" / "thresholds" / "paper").mkdir()
+    (tmp_path / "figures" / "thresholds" / "paper" / "results.json").write_text(json.dumps(paper))
+    docs = readme.collect(tmp_path / "figures")
+    assert [d["profile"] for d in docs] == ["quick", "quick"]  # a paper run never enters as a row of its own
+    papers = readme.collect_paper(tmp_path / "figures")
+    text = readme.results_markdown(docs, papers)
+    lines = text.splitlines()
+    assert lines[2].endswith("| verdict | paper profile |") and lines[3] == "|---" + "|---" * 9 + "|"
+    by_id = {line.split(" | ")[1]: line for line in lines if line.startswith("| `")}
+    assert by_id["`lenet300_kept`"].endswith(
+        "| MET | 8.1% (MISSED) |"
+    )  # measured and verdict of the paper run
+    assert by_id["`lenet5_kept`"].endswith("| MET | – |")  # the paper run skipped LeNet-5
+    assert by_id["`drop`"].endswith("| – | – |") and "paper_only" not in text  # no paper run of relief
+    assert (
+        lines[-1]
+        == "_Paper profile (`figures/<slug>/paper/`): runs of `thresholds` (networks=lenet300); `–` where none ran._"
+    )
+    assert all(len(line.split(" | ")) == 10 for line in lines if line.startswith("| "))
+    assert text == readme.results_markdown(docs, papers)  # deterministic
+    assert "no run yet" in readme.results_markdown(docs, {}).splitlines()[-1]
+    assert readme.paper_params({"params": {"profile": "paper", "seed": 1}}, None) == "seed=1"
+    assert readme.paper_params({"params": {"profile": "paper", "seed": 0}}, {"params": {"seed": 0}}) == ""
+    readme_md = tmp_path / "README.md"
+    readme_md.write_text("{}\nold\n{}\n".format(*readme.markers("results")))
+    assert readme.update_readme(readme_md, tmp_path / "figures", tmp_path / "run_times.json")
+    assert "8.1% (MISSED)" in readme_md.read_text()

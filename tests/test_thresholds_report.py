@@ -285,3 +285,35 @@ def test_results_json_parts():
                              False, True)  # fmt: skip
     assert res == {"rows": [{"method": "dense", "x": 1.0}], "source_train": 5, "source_test": 3,
                    "probe": {"t": [4, 2]}, "fashion": False, "dense_cache_hit": True}  # fmt: skip
+
+
+def test_plan_of_one_network_is_the_full_plan_without_the_other():
+    from pruning_lib.methods.thresholds.tasks import threshold_plan
+
+    S = dict(ours_lenet300=(1, 1), ours_lenet5=(2, 1), gradual_lenet300=[12.5], gradual_lenet5=[12.5, 25.0],
+             ablation=[("l0", 2.0), ("none", 0.0)], ablation_budget=(1, 1))  # fmt: skip
+    titles = {"lenet300": "LeNet-300-100", "lenet5": "LeNet-5"}
+
+    def plan(*nets):
+        lams = {net: [1.0, 2.0] for net in nets}
+        opts = {"reg": "l0", "beta_mode": "anneal", "lr": 0.005}
+        return threshold_plan(S, {n: titles[n] for n in nets}, [0, 1], lams, opts, {"beta_mode": "anneal", "lr": 0.005},
+                              "smoke", "cpu")  # fmt: skip
+
+    both, l300, l5 = plan("lenet300", "lenet5"), plan("lenet300"), plan("lenet5")
+    per_net = 2 * (2 + 1 + 2)  # 2 seeds x (dense, Han, 1 gradual, 2 λ) for LeNet-300-100
+    assert len(both) == per_net + 2 * (2 + 2 + 2) + 2 and len(l300) == per_net + 2  # + the 2 ablation runs
+    assert both == l300[:per_net] + l5 + l300[per_net:]  # the same tasks in the same order
+    assert all(t.kwargs.get("net", "lenet5") == "lenet5" for t in l5) and not any(
+        "none" in t.name for t in l5
+    )
+    assert [t.name for t in l300[per_net:]] == [t.name for t in both[-2:]] and "reg=none" in l300[-1].name
+
+
+def test_self_checks_leave_out_the_parts_that_did_not_run():
+    sweep = pd.DataFrame({"network": ["lenet5"] * 2, "lam": [1.0, 2.0], "weights_nonzero": [30, 20],
+                          "error_hard_pct": [1.0, 1.2], "error_soft_pct": [1.0, 1.1]})  # fmt: skip
+    full = report.self_checks(sweep, {"lenet5": "LeNet-5"}, pd.Series([90.0]), {"interval": [-9.0, -4.0]})
+    alone = report.self_checks(sweep, {"lenet5": "LeNet-5"}, None, None)
+    assert len(full) == 4 and full["passes"].tolist()[:3] == [True, True, True]
+    assert alone["check"].tolist() == [full["check"][0], full["check"][3]]

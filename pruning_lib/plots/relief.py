@@ -143,7 +143,7 @@ def plot_iterations(hist, entry, title: str, profile: str, max_drop_pp: float):
 
 def plot_per_layer(per_layer: dict, titles: dict):
     """Per network (rows): connections left per layer (log bars) and alive units per layer (alive/total bars)."""
-    fig, axes = plt.subplots(2, 2, figsize=(12, 7.5))
+    fig, axes = plt.subplots(len(titles), 2, figsize=(12, 3.75 * len(titles)), squeeze=False)
     for row, (key, title) in enumerate(titles.items()):
         t = per_layer[key]["iteration"]
         layer_names, pct = (

@@ -204,7 +204,10 @@ def tradeoff(tables: dict, nets: dict, *, dense_err, op, targets, profile, reg):
     `tables` maps network -> the notebook's comparison table (method, knob, epochs, weights_pct, test_error_pct,
     95% interval); `nets` maps network -> title; `dense_err`, `op`, `targets` (None: ungraded) are by network.
     """
-    fig, axes = plt.subplots(1, len(nets), figsize=(13, 5.4), layout="constrained")
+    fig, axes = plt.subplots(
+        1, len(nets), figsize=(6.5 * len(nets), 5.4), layout="constrained", squeeze=False
+    )
+    axes = axes.ravel()  # one panel per network (one network alone: one panel)
     for ax, (net, title) in zip(axes, nets.items()):
         _tradeoff_panel(ax, tables[net], title=title, dense_err=dense_err[net], op=op[net],
                         target=targets[net] if targets else None, profile=profile, reg=reg)  # fmt: skip
@@ -219,8 +222,8 @@ def per_layer_remaining(panels):
     `panels` is a list of dicts with title, published, han and ours ({layer: %} or Series, with 'total'), lam and
     operating_point (whether that λ is ours*).
     """
-    fig, axes = plt.subplots(1, len(panels), figsize=(13, 4.2))
-    for ax, p in zip(axes, panels):
+    fig, axes = plt.subplots(1, len(panels), figsize=(6.5 * len(panels), 4.2), squeeze=False)
+    for ax, p in zip(axes.ravel(), panels):
         ours_label = (
             f"our operating point (λ = {p['lam']:g})"
             if p["operating_point"]

@@ -55,8 +55,13 @@ def network_entry(history: pd.DataFrame, dense: nn.Module, model_at: Callable[[i
             "target": {"max_remaining_pct": max_rem, "max_drop_pp": max_drop, "met": met}}  # fmt: skip
 
 
-def optimizer_record(adam: Mapping, sgd: Mapping) -> dict:
-    """results.json's Adam-versus-SGD record: the Adam entry's dense, operating point, final and target, the SGD entry."""
+def optimizer_record(adam: Mapping | None, sgd: Mapping | None) -> dict | None:
+    """results.json's Adam-versus-SGD record: the Adam entry's dense, operating point, final and target, the SGD entry.
+
+    None when either arm did not run (notebook 03 with `networks="lenet5"`).
+    """
+    if adam is None or sgd is None:
+        return None
     return {"adam": {k: adam[k] for k in ("dense", "operating_point", "final", "target")}, "sgd": sgd,
             "sgd_meets_lenet300_targets": sgd["target"]["met"]}  # fmt: skip
 

@@ -51,7 +51,10 @@ def threshold_plan(
     settings: Mapping, nets, seeds, lams: Mapping, options: Mapping, ablation_options: Mapping, profile: str,
     device: str,
 ) -> list[Task]:  # fmt: skip
-    """Every run of notebook 02's sections 2-4 and 6, from its settings (the profile table) and options."""
+    """Every run of notebook 02's sections 2-4 and 6, from its settings (the profile table) and options.
+
+    Only the networks in `nets` are planned; the regularizer ablation (section 6) only when LeNet-300-100 is.
+    """
     device = str(device)
     tasks = []
     for net in nets:
@@ -69,7 +72,7 @@ def threshold_plan(
                     )
                 )
             tasks += [threshold_task(net, profile, s, device, lam, budget, options) for lam in lams[net]]
-    for reg, lam in settings["ablation"]:
+    for reg, lam in settings["ablation"] if "lenet300" in nets else []:  # the ablation runs on LeNet-300-100
         opts = {**ablation_options, "reg": reg}
         tasks.append(
             threshold_task("lenet300", profile, seeds[0], device, lam, settings["ablation_budget"], opts)
