@@ -26,6 +26,10 @@ from .checks import check_range
 from .paths import cache_dir
 
 EXECUTORS = ("local", "slurm", "auto")
+HEARTBEAT, HEARTBEAT_S = (
+    "driver.alive",
+    180.0,
+)  # the driver touches it every poll; workers stop once it is stale
 EPOCH_SECONDS = {
     "lenet300": 1.5,
     "lenet5": 8.0,
@@ -103,13 +107,30 @@ def _ready(task: Task, index: dict, folder: Path) -> bool:
     )
 
 
+def heartbeat(folder: Path) -> None:
+    """The driver's sign of life for its workers: touch `folder`/driver.alive."""
+    (Path(folder) / HEARTBEAT).touch()
+
+
+def driver_alive(folder: Path) -> bool:
+    """False once the driver's heartbeat is older than HEARTBEAT_S (the notebook was killed); True without one."""
+    try:
+        return time.time() - (Path(folder) / HEARTBEAT).stat().st_mtime < HEARTBEAT_S
+    except FileNotFoundError:
+        return True
+
+
 def worker(tasks: list[Task], folder: str, threads: int) -> list[tuple[str, float]]:
-    """One submitit job: claim and run ready tasks, in plan order, until none is left; returns (name, seconds)."""
+    """One submitit job: claim and run ready tasks, in plan order, until none is left; returns (name, seconds).
+
+    It stops before its next task once the driver is gone (`driver_alive`), so a killed notebook leaves no
+    worker computing the rest of its plan; what finished stays in the cache.
+    """
     torch.set_num_threads(threads)
     folder, done = Path(folder), []
     index = {t.name: i for i, t in enumerate(tasks)}
     left = list(range(len(tasks)))
-    while left:
+    while left and driver_alive(folder):
         left = [i for i in left if not (folder / f"{i}.claim").exists()]
         ready = [i for i in left if _ready(tasks[i], index, folder)]
         if not ready:
@@ -196,6 +217,7 @@ def run_tasks(
 
     folder = cache_dir() / "jobs" / f"{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(3)}"
     (folder / "claims").mkdir(parents=True)
+    heartbeat(folder / "claims")
     ex = executor(folder / "logs", kind, **parameters)
     threads = threads_per_job(jobs) if kind == "local" else parameters.get("cpus_per_task", 1)
     handles = [
@@ -207,6 +229,7 @@ def run_tasks(
         while not all(h.done() for h in handles):
             time.sleep(wait)
             wait = min(poll_s, 1.5 * wait)  # short plans return quickly, long ones are polled every poll_s
+            heartbeat(folder / "claims")
             bar.n = len(list((folder / "claims").glob("*.done")))
             bar.refresh()
     except BaseException:  # an interrupted notebook stops its workers; finished tasks stay in the cache

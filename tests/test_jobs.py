@@ -125,3 +125,19 @@ def test_a_worker_waits_for_the_tasks_a_task_needs(tmp_path):
     (claims / "0.done").touch()
     t.join(timeout=30)
     assert out.read_text() == "b" and [name for name, _ in ran] == ["b"]
+
+
+def test_a_worker_stops_once_its_driver_is_gone(tmp_path):
+    import os
+
+    a = jobs.Task("a", "pruning_lib.files:write_text", {"path": str(tmp_path / "a.txt"), "text": "a"})
+    claims = tmp_path / "claims"
+    claims.mkdir()
+    jobs.heartbeat(claims)
+    assert jobs.driver_alive(claims)
+    old = os.stat(claims / jobs.HEARTBEAT).st_mtime - jobs.HEARTBEAT_S - 1
+    os.utime(claims / jobs.HEARTBEAT, (old, old))  # the notebook was killed long ago
+    assert not jobs.driver_alive(claims)
+    assert jobs.worker([a], str(claims), 1) == [] and not (tmp_path / "a.txt").exists()
+    jobs.heartbeat(claims)  # a live driver: the same worker runs the task
+    assert [name for name, _ in jobs.worker([a], str(claims), 1)] == ["a"]
