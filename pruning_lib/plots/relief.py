@@ -141,9 +141,9 @@ def plot_iterations(hist, entry, title: str, profile: str, max_drop_pp: float):
     return fig
 
 
-def plot_per_layer(per_layer: dict, titles: dict):
+def plot_per_layer(per_layer: dict, titles: dict, figsize=None):
     """Per network (rows): connections left per layer (log bars) and alive units per layer (alive/total bars)."""
-    fig, axes = plt.subplots(len(titles), 2, figsize=(12, 3.75 * len(titles)), squeeze=False)
+    fig, axes = plt.subplots(len(titles), 2, figsize=figsize or (12, 3.75 * len(titles)), squeeze=False)
     for row, (key, title) in enumerate(titles.items()):
         t = per_layer[key]["iteration"]
         layer_names, pct = (
@@ -153,7 +153,11 @@ def plot_per_layer(per_layer: dict, titles: dict):
         alive = per_layer[key]["alive_units"]
         ax = axes[row, 0]
         bars = ax.bar(layer_names, pct, color=color("relief"))
-        ax.bar_label(bars, [f"{v:.2f}%" if v < 10 else f"{v:.1f}%" for v in pct], fontsize=9)
+        many = len(layer_names) > 6  # CIFAR networks: vertical labels
+        ax.bar_label(bars, [f"{v:.2f}%" if v < 10 else f"{v:.1f}%" for v in pct],
+                     **({"fontsize": 7, "rotation": 90, "padding": 2} if many else {"fontsize": 9}))  # fmt: skip
+        if many:
+            ax.tick_params(axis="x", labelrotation=90, labelsize=8)
         percent_log_axis(ax)
         ax.set_ylim(max(min(pct + [1]), 0.01) / 3, 300)
         ax.set_ylabel("connections left (log)")

@@ -14,8 +14,8 @@ sweep), `architecture` (alive units, structured FLOPs, per-iteration metrics), `
 set, rewinding), `loop` (the cached iterative loop, the operating point), `checks` (checks that can
 fail: the alpha share each live unit keeps, constant units, a run's reload from the cache; per-image
 correctness), `report` (the results.json records of notebook 03: a run's entry, optimizers, ablation),
-`cifar` (CIFAR-10 data, augmentation, the CIFAR runs), `method` (the suite's `Relief` Method). Drawing lives
-in `pruning_lib.plots.relief`.
+`cifar` (CIFAR-10 data, a synthetic stand-in, augmentation, the schedules, the CIFAR runs), `method` (the
+suite's `Relief` Method). Drawing lives in `pruning_lib.plots.relief`.
 """
 
 from ...train import correct  # per-image correctness (re-exported)
@@ -29,7 +29,23 @@ from .architecture import (
     structured_flops,
 )
 from .checks import constant_units, iteration_margins, kept_share, reload_checks
-from .cifar import CIFAR_MEAN, CIFAR_STD, CifarAugment, cifar10_dir, cifar_run, load_cifar10
+from .cifar import (
+    CIFAR_MEAN,
+    CIFAR_MODES,
+    CIFAR_NETS,
+    CIFAR_SCHEDULES,
+    CIFAR_STD,
+    CifarAugment,
+    cifar10_dir,
+    cifar_data,
+    cifar_mode,
+    cifar_network,
+    cifar_schedule,
+    cifar_schedule_table,
+    cifar_summary,
+    load_cifar10,
+    synthetic_cifar,
+)
 from .inputs import pruning_set, rewind, theta0
 from .loop import (
     OPTIMIZERS,
@@ -73,6 +89,9 @@ from .units import count_removed, remove_units, unit_alive
 __all__ = [
     "CHUNK_FLOATS",
     "CIFAR_MEAN",
+    "CIFAR_MODES",
+    "CIFAR_NETS",
+    "CIFAR_SCHEDULES",
     "CIFAR_STD",
     "CONV_AGGS",
     "CONV_ORDERS",
@@ -93,7 +112,12 @@ __all__ = [
     "backward_sweep",
     "candidates",
     "cifar10_dir",
-    "cifar_run",
+    "cifar_data",
+    "cifar_mode",
+    "cifar_network",
+    "cifar_schedule",
+    "cifar_schedule_table",
+    "cifar_summary",
     "conv_forward",
     "constant_units",
     "conv_scores",
@@ -126,6 +150,7 @@ __all__ = [
     "rewind",
     "run_key",
     "structured_flops",
+    "synthetic_cifar",
     "theta0",
     "unit_alive",
     "variant_options",

@@ -88,6 +88,11 @@ def iteration_metrics(model: nn.Module, positions: dict[str, int] | None = None)
 
 def alive_unit_labels(model: nn.Module) -> dict[str, str]:
     """Readable names for the alive-unit columns of a history: conv filters, pixels/features read, FC units."""
+    if isinstance(model, ResNet20):  # conv filters, block outputs (branch or shortcut on), features read
+        labels = {
+            k: f"{k[:-4]} out channels" if k.endswith(".out") else f"{k} filters" for k in alive_units(model)
+        }
+        return {f"{k}_alive": v for k, v in {**labels, "linear.in": "features read"}.items()}
     p = plan(model)
     out = {f"{L.name}_alive": f"{L.name} filters" for L in p.convs}
     for i, L in enumerate(p.fcs):
