@@ -129,7 +129,9 @@ def plot_iterations(hist, entry, title: str, profile: str, max_drop_pp: float):
         [hist.set_index("iteration").loc[op, "params_pct"]],
         "k*",
         ms=14,
-        label=f"operating point ({op})",
+        label=f"operating point ({op})"
+        if entry["operating_point"].get("found", True)
+        else f"iteration {op}: none within tolerance on validation",
     )
     percent_ticks(ax, list(hist["weights_pct"]) + list(hist["params_pct"]) + ([tgt] if tgt else []))
     ax.set_xlabel("iteration")
