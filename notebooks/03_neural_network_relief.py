@@ -420,14 +420,20 @@ def network_entry(hist, name, net_name, dense_info):
 
 
 # %% tags=[]
+def lenet300_arm(opt):
+    """One LeNet-300-100 arm ("adam" or "sgd"): NNrelief from its dense model, timed and recorded -> (net, hist, entry)."""
+    name = f"lenet300_{opt}"
+    RUNS[name] = (dense300[opt], opt, S["l300_epochs"], S["l300_milestones"], theta300[opt])
+    with run.timed(name):
+        net, hist = relief_run(dense300[opt], opt, S["l300_iterations"], S["l300_epochs"], S["l300_milestones"],
+                               theta300[opt], f"NNrelief LeNet-300-100 ({ {'adam': 'Adam', 'sgd': 'SGD'}[opt] })")
+    run.cache_hits[name] = hist.attrs["resumed_from"] == S["l300_iterations"]
+    return net, hist, network_entry(hist, name, "lenet300", dense300_info[opt])
+
+
 entries = dict.fromkeys(("lenet300", "lenet5"))  # network -> its results.json entry (None: not run)
 if RUN300:
-    RUNS["lenet300_adam"] = (dense300["adam"], "adam", S["l300_epochs"], S["l300_milestones"], theta300["adam"])
-    with run.timed("lenet300_adam"):
-        net300, hist300 = relief_run(dense300["adam"], "adam", S["l300_iterations"], S["l300_epochs"],
-                                     S["l300_milestones"], theta300["adam"], "NNrelief LeNet-300-100 (Adam)")
-    run.cache_hits["lenet300_adam"] = hist300.attrs["resumed_from"] == S["l300_iterations"]
-    entries["lenet300"] = network_entry(hist300, "lenet300_adam", "lenet300", dense300_info["adam"])
+    net300, hist300, entries["lenet300"] = lenet300_arm("adam")
 cols = ["iteration", "params_pct", "cr_params", "test_acc_pruned", "test_acc", "val_acc", "fc1_pct", "fc2_pct",
         "fc3_pct", "fc1.in_alive", "fc2.in_alive", "fc3.in_alive", "flops_structured_reduction"]
 hist300[cols] if RUN300 else print(f"section 2 skipped: it prunes LeNet-300-100 (networks={networks!r})")
@@ -633,12 +639,7 @@ else:
 # %% tags=[]
 sgd_entry = None  # the SGD arm's results.json entry (None: not run)
 if RUN300:
-    RUNS["lenet300_sgd"] = (dense300["sgd"], "sgd", S["l300_epochs"], S["l300_milestones"], theta300["sgd"])
-    with run.timed("lenet300_sgd"):
-        net300_sgd, hist300_sgd = relief_run(dense300["sgd"], "sgd", S["l300_iterations"], S["l300_epochs"],
-                                             S["l300_milestones"], theta300["sgd"], "NNrelief LeNet-300-100 (SGD)")
-    run.cache_hits["lenet300_sgd"] = hist300_sgd.attrs["resumed_from"] == S["l300_iterations"]
-    sgd_entry = network_entry(hist300_sgd, "lenet300_sgd", "lenet300", dense300_info["sgd"])
+    net300_sgd, hist300_sgd, sgd_entry = lenet300_arm("sgd")
     arms = {"adam": (hist300, entries["lenet300"], pl.plotting.color("relief")), "sgd": (hist300_sgd, sgd_entry, "#6a3d9a")}
     fig = plots.plot_optimizers(arms, TARGETS["lenet300"][0] if TARGETS else None, alpha_fc, RUN_WORDS)
     run.save_figure(fig, "optimizers")
