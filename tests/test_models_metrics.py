@@ -169,3 +169,23 @@ def test_masked_lenet5_stays_channels_last_after_conv1():
     with torch.no_grad():
         torch.testing.assert_close(net(x), plain(x), rtol=1e-5, atol=1e-6)
     assert seen[0].is_contiguous(memory_format=torch.channels_last) and not seen[0].is_contiguous()
+
+
+def test_masked_conv1_runs_channels_last_and_matches_the_plain_weight():
+    """Conv2dCL restrides a masked one-channel weight, so conv1 itself answers channels-last (no NCHW kernel)."""
+    torch.manual_seed(0)
+    net = LeNet5()
+    torch.nn.utils.prune.custom_from_mask(net.conv1, "weight", torch.rand(20, 1, 5, 5) > 0.5)
+    assert net.conv1.weight.stride(1) != 1  # W * mask: NCHW strides, the case the class exists for
+    out = []
+    net.conv1.register_forward_hook(lambda m, args, o: out.append(o))
+    plain = LeNet5()
+    plain.load_state_dict({k.replace("_orig", ""): v for k, v in net.state_dict().items() if "mask" not in k}
+                          | {"conv1.weight": net.conv1.weight.detach()})  # fmt: skip
+    x = torch.randn(4, 1, 28, 28)
+    with torch.no_grad():
+        assert torch.equal(net(x), plain(x))  # the same kernel as the plain channels-last weight: bit-equal
+    assert out[0].stride(1) == 1 and not out[0].is_contiguous()
+    net.conv1.weight_orig.grad = None
+    net(x).sum().backward()  # the clone is differentiable: the gradient reaches the unmasked weight
+    assert net.conv1.weight_orig.grad is not None and net.conv1.weight_orig.grad.abs().sum() > 0
