@@ -711,6 +711,16 @@ cifar_schedule = R.cifar_mode(cifar, S["cifar"])  # "auto" -> this profile's cho
 print(f"cifar = {cifar!r} -> schedule {cifar_schedule!r}")
 R.cifar_schedule_table()
 
+# %% [markdown] tags=[]
+# Before any CIFAR training starts, the chosen schedule's cost is measured here: a few training steps of each network
+# on this machine's device (and on its GPU, if it has one), scaled to the schedule's epochs.
+
+# %% tags=[]
+if cifar_schedule == "off":
+    print("cifar = 'off': nothing trains; with cifar='short' or 'paper' this cell first measures what they cost here")
+else:
+    display(R.cifar_estimate(cifar_schedule, run.device))
+
 # %% tags=[]
 cifar_entry, cifar_hists = {"random_tensor_check": random_check, "schedule": cifar_schedule}, {}
 with run.timed("cifar_full"):

@@ -136,7 +136,7 @@ def plan_points(
                         continue
                     tasks.append(Task(f"{method} {net} seed {s} {regime}", "pruning_lib.compare:fill_points",
                                       {**common, "method": method, "spec": dict(spec)},
-                                      task_cost(net, method, spec), (reference_task_name(net, s),)))  # fmt: skip
+                                      task_cost(net, method, spec), (reference_task_name(net, s),), net))  # fmt: skip
     return tasks
 
 

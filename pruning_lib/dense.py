@@ -174,7 +174,7 @@ def reference_task(name: str, profile: str, seed: int = 0, device="cpu") -> Task
     """A `pl.jobs` task that trains (or finds in the cache) the dense reference of (name, profile, seed)."""
     kwargs = {"name": name, "profile": profile, "seed": seed, "device": str(device)}
     cost = reference_config(name, profile, seed)["epochs"] * EPOCH_SECONDS.get(name, 1.0)
-    return Task(reference_task_name(name, seed), "pruning_lib.dense:fill_reference", kwargs, cost)
+    return Task(reference_task_name(name, seed), "pruning_lib.dense:fill_reference", kwargs, cost, net=name)
 
 
 def fill_reference(name: str, profile: str, seed: int, device: str) -> None:

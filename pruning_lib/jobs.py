@@ -33,7 +33,7 @@ HEARTBEAT, HEARTBEAT_S = (
 EPOCH_SECONDS = {
     "lenet300": 1.5,
     "lenet5": 8.0,
-}  # one MNIST training epoch on 2 CPU cores: for estimates only
+}  # the units of a task's cost: a training epoch on the 2-core CPU the suite was written on; pl.calibrate measures the machine's own
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,7 @@ class Task:
     """One cacheable experiment: `fn` ("module:function") called with `kwargs`; `cost` its estimated seconds.
 
     `needs` names the tasks whose results it reads (its dense model): a worker starts it only once they are done.
+    `net` names the network it trains ("lenet300", "lenet5"), whose measured epoch time scales its cost.
     """
 
     name: str
@@ -48,6 +49,7 @@ class Task:
     kwargs: dict = field(default_factory=dict)
     cost: float = 1.0
     needs: tuple = ()
+    net: str = ""
 
 
 def resolve(fn: str):
@@ -149,22 +151,60 @@ def worker(tasks: list[Task], folder: str, threads: int) -> list[tuple[str, floa
     return done
 
 
-def estimate(tasks: list[Task], jobs: int = 1) -> dict:
-    """The plan's size and its estimated seconds: in all, and on the wall with `jobs` workers."""
-    total = sum(t.cost for t in tasks)
+def estimate(tasks: list[Task], jobs: int = 1, factors: dict | None = None) -> dict:
+    """The plan's size and its estimated seconds: in all, and on the wall with `jobs` workers.
+
+    `factors` (per network, `pl.calibrate.factors`) scale each task's cost to the machine; a task whose network has
+    none gets their mean.
+    """
+    factors = factors or {}
+    mean = sum(factors.values()) / len(factors) if factors else 1.0
+    costs = {t.name: t.cost * factors.get(t.net, mean) for t in tasks}
     lanes = [0.0] * max(1, jobs)
     for t in ordered(tasks):  # greedy: the next task goes to the lane that frees first
-        lanes[lanes.index(min(lanes))] += t.cost
-    return {"tasks": len(tasks), "cpu_seconds": total, "wall_seconds": max(lanes), "jobs": max(1, jobs)}
+        lanes[lanes.index(min(lanes))] += costs[t.name]
+    return {
+        "tasks": len(tasks),
+        "cpu_seconds": sum(costs.values()),
+        "wall_seconds": max(lanes),
+        "jobs": max(1, jobs),
+    }
 
 
-def describe(tasks: list[Task], jobs: int = 1) -> str:
-    """One line: how many tasks, and their estimated cost here."""
-    e = estimate(tasks, jobs)
-    return (
-        f"{e['tasks']} tasks, about {e['cpu_seconds'] / 60:.0f} min of work if none is cached; "
-        f"about {e['wall_seconds'] / 60:.0f} min with {e['jobs']} job(s)"
-    )
+def describe(tasks: list[Task], jobs: int = 1, device=None) -> str:
+    """How many tasks, and their estimated cost: from the table, or measured on `device` (and on a GPU if present).
+
+    With a device, each worker's epoch times are measured first (`pl.calibrate`, cached per machine); on the CPU a
+    GPU estimate follows when this machine has one, and otherwise the line says there is none to measure.
+    """
+    if device is None:
+        e = estimate(tasks, jobs)
+        return (
+            f"{e['tasks']} tasks, about {e['cpu_seconds'] / 60:.0f} min of work if none is cached; "
+            f"about {e['wall_seconds'] / 60:.0f} min with {e['jobs']} job(s)"
+        )
+    from . import calibrate
+    from .timings import duration
+
+    def on(dev, n_jobs: int) -> str:
+        dev = torch.device(dev)
+        threads = threads_per_job(n_jobs) if dev.type == "cpu" else None
+        measured = calibrate.mnist_epochs(dev, threads)
+        e = estimate(tasks, n_jobs, calibrate.factors(measured, EPOCH_SECONDS))
+        epochs = ", ".join(f"{net} {s:.1f} s" for net, s in measured.items())
+        where = f"{n_jobs} job(s) x {threads} thread(s)" if threads else f"{n_jobs} job(s)"
+        return (f"on {calibrate.device_name(dev)} ({where}; one epoch measured here: {epochs}): "
+                f"about {duration(e['wall_seconds'])} (about {duration(e['cpu_seconds'])} of work)")  # fmt: skip
+
+    lines = [f"{len(tasks)} tasks if none is cached; " + on(device, jobs)]
+    if torch.device(device).type == "cpu":
+        if torch.cuda.is_available():
+            lines.append("  " + on("cuda", auto_jobs(0, "cuda")))
+        else:
+            lines.append(
+                "  on a GPU: no estimate (no GPU on this machine to measure one on; run with device='cuda')"
+            )
+    return "\n".join(lines)
 
 
 def executor(folder: Path, kind: str = "local", timeout_min: int = 24 * 60, **parameters):

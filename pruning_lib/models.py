@@ -23,7 +23,9 @@ class Conv2dCL(nn.Conv2d):
     (3.6x slower for conv1 on one thread). The clone costs one copy of the weight, not of the activations.
     """
 
-    def _conv_forward(self, input: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
+    def _conv_forward(
+        self, input: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None
+    ) -> torch.Tensor:
         if weight.stride(1) != 1:
             weight = weight.clone(memory_format=torch.channels_last)
         return super()._conv_forward(input, weight, bias)

@@ -136,7 +136,7 @@ class Run:
         from .jobs import auto_jobs, describe, run_tasks
 
         jobs = auto_jobs(jobs, self.device)
-        print(f"plan {name!r}: {describe(tasks, jobs)}")
+        print(f"plan {name!r}: {describe(tasks, jobs, self.device)}")
         with self.timed(f"plan_{name}"):
             ran = run_tasks(tasks, jobs=jobs)
         quick = sum(v < 1.0 for v in ran.values())  # a task whose results are all cached takes well under 1 s

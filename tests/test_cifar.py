@@ -104,3 +104,27 @@ def test_the_whole_path_on_synthetic_data(monkeypatch, tmp_path, name):
         fig.savefig(tmp_path / "f.png")
         plt.close(fig)
     assert R.cifar_summary({name: entry}).loc["operating iteration", name] == op["iteration"]
+
+
+def test_cifar_estimate_counts_the_schedules_epochs_and_says_when_no_gpu_is_there(monkeypatch):
+    """Short schedule: 30 pretraining epochs + 3 iterations x 10 retraining epochs = 60 per network."""
+    from pruning_lib import calibrate
+
+    seen = []
+
+    def fake(name, images, batch, device="cpu", threads=None, steps=20, warmup=3, shape=(1, 28, 28), **kw):
+        seen.append((name, images, batch, tuple(shape), kw))
+        return 60.0  # one minute per epoch
+
+    monkeypatch.setattr(calibrate, "measured_epoch", fake)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    t = R.cifar_estimate("short", "cpu")
+    assert seen == [("vgg_like", 45_000, 120, (3, 32, 32), {}), ("resnet20", 45_000, 120, (3, 32, 32), {})]
+    cpu = t[t["device"] != "GPU"]
+    assert list(cpu["training epochs"]) == [60, 60] and list(cpu["estimate"]) == ["about 60.0 min"] * 2
+    assert (t[t["device"] == "GPU"]["estimate"].str.startswith("none")).all()
+    seen.clear()
+    R.cifar_estimate("synthetic", "cpu")
+    assert (
+        seen[0][0] == "vgg_like" and seen[0][4] == {"width": 1 / 8} and seen[0][1] == 200
+    )  # its own width and data

@@ -120,7 +120,9 @@ def rebuilt_task(net: str, profile: str, seed: int = 0, device="cpu") -> Task:
     kwargs = {"net": net, "profile": profile, "seed": seed, "device": str(device)}
     cost = schedule(net, profile)["epochs"] * EPOCH_SECONDS.get(net, 1.0)
     needs = (reference_task_name(net, seed),)
-    return Task(f"han_rebuilt {net} seed {seed}", "pruning_lib.methods.han:fill_rebuilt", kwargs, cost, needs)
+    return Task(
+        f"han_rebuilt {net} seed {seed}", "pruning_lib.methods.han:fill_rebuilt", kwargs, cost, needs, net
+    )
 
 
 def fill_rebuilt(net: str, profile: str, seed: int, device: str) -> None:

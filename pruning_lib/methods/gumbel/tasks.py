@@ -32,7 +32,7 @@ def mnist_task(lam: float, profile: str, *, epochs: int, seed: int, device="cpu"
         lam=float(lam), profile=profile, epochs=epochs, seed=seed, device=str(device), recipe=recipe
     )
     cost = epochs * GATED_FACTOR * EPOCH_SECONDS["lenet300"]
-    return Task(f"gumbel lambda={lam:g} seed {seed}", f"{__name__}:fill_mnist", kwargs, cost)
+    return Task(f"gumbel lambda={lam:g} seed {seed}", f"{__name__}:fill_mnist", kwargs, cost, net="lenet300")
 
 
 def fill_magnitude_baseline(
@@ -65,7 +65,13 @@ def baseline_task(
         profile=profile, kept=int(kept), epochs=epochs, seed=seed, dense_seed=dense_seed, device=str(device)
     )
     cost = epochs * EPOCH_SECONDS["lenet300"]
-    return Task(f"{kind} {int(kept)} weights seed {seed}", f"{__name__}:fill_{kind}_baseline", kwargs, cost)
+    return Task(
+        f"{kind} {int(kept)} weights seed {seed}",
+        f"{__name__}:fill_{kind}_baseline",
+        kwargs,
+        cost,
+        net="lenet300",
+    )
 
 
 def fill_pixels(profile: str, pixels: list, kept: int, epochs: float, seed: int, device: str) -> None:
@@ -81,5 +87,9 @@ def pixel_task(name: str, profile: str, pixels, kept: int, *, epochs: float, see
         profile=profile, pixels=pixels, kept=int(kept), epochs=epochs, seed=seed, device=str(device)
     )
     return Task(
-        f"pixel control: {name}", f"{__name__}:fill_pixels", kwargs, epochs * EPOCH_SECONDS["lenet300"]
+        f"pixel control: {name}",
+        f"{__name__}:fill_pixels",
+        kwargs,
+        epochs * EPOCH_SECONDS["lenet300"],
+        net="lenet300",
     )

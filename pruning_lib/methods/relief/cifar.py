@@ -200,6 +200,37 @@ def cifar_schedule_table() -> pd.DataFrame:
     return pd.DataFrame(rows).set_index(["cifar", "network"])
 
 
+def cifar_estimate(mode: str, device="cpu", train_images: int | None = None) -> pd.DataFrame:
+    """Per network of schedule `mode`: its training epochs in all, one epoch measured on `device`, the estimate.
+
+    The epoch is timed on the schedule's batch size and width (`pl.calibrate.measured_epoch`, 3 steps, cached per
+    machine); `train_images` defaults to the schedule's data (45,000 CIFAR-10 images, or the synthetic set). The
+    estimate counts training only (pretraining plus every iteration's retraining), not scoring or evaluation. On a
+    CPU it adds this machine's GPU, measured the same way, or a row saying there is none to measure on.
+    """
+    from ...calibrate import device_name, measured_epoch
+    from ...timings import duration
+
+    images = train_images or (len(synthetic_cifar().train[1]) if CIFAR_SCHEDULES[mode]["data"] == "synthetic"
+                              else 45_000)  # fmt: skip
+    devices = [torch.device(device)]
+    if devices[0].type == "cpu" and torch.cuda.is_available():
+        devices.append(torch.device("cuda"))
+    rows = []
+    for name in CIFAR_NETS:
+        s = cifar_schedule(mode, name)
+        epochs = s["dense_epochs"] + s["iterations"] * s["epochs"]
+        for d in devices:
+            sec = measured_epoch(name, images, s["batch_size"], d, steps=3, warmup=1, shape=(3, 32, 32),
+                                 **s["model_kwargs"])  # fmt: skip
+            rows.append({"cifar": mode, "network": name, "device": device_name(d), "training epochs": epochs,
+                         "one epoch, measured (min)": round(sec / 60, 2), "estimate": f"about {duration(epochs * sec)}"})  # fmt: skip
+        if len(devices) == 1 and devices[0].type == "cpu":
+            rows.append({"cifar": mode, "network": name, "device": "GPU", "training epochs": epochs,
+                         "one epoch, measured (min)": None, "estimate": "none: no GPU on this machine to measure"})  # fmt: skip
+    return pd.DataFrame(rows).set_index(["cifar", "network"])
+
+
 def cifar_summary(entries: dict) -> pd.DataFrame:
     """One column per network entry: dense, operating point (with its 95% interval) and final numbers, seconds."""
     out = {}

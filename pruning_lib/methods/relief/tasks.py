@@ -56,6 +56,7 @@ def dense_task(dense: Mapping, profile: str, seed: int, device: str) -> Task:
         f"{__name__}:fill_dense",
         dict(dense=dict(dense), profile=profile, seed=seed, device=device),
         cost,
+        net=dense["name"],
     )
 
 
@@ -118,12 +119,16 @@ def relief_plan(
         kwargs = dict(dense=dense, opt=opt, iterations=S[f"{key}_iterations"], epochs=S[f"{key}_epochs"],
                       milestones=list(S[f"{key}_milestones"]), **common)  # fmt: skip
         cost = 1.2 * S[f"{key}_iterations"] * S[f"{key}_epochs"] * epoch_s
-        tasks.append(Task(f"relief {name}", f"{__name__}:fill_relief_run", kwargs, cost, (dt.name,)))
+        tasks.append(
+            Task(f"relief {name}", f"{__name__}:fill_relief_run", kwargs, cost, (dt.name,), dense["name"])
+        )
     if not chosen["lenet300_adam"]:  # the α sweep and rule ablation prune LeNet-300-100
         return tasks
     abl = dict(dense=l300["adam"], alpha_fc=settings["alpha_fc"], alphas=list(S["ablation_alphas"]),
                iterations=S["ablation_iterations"], epochs=S["ablation_epochs"], **common)  # fmt: skip
     arms = len(S["ablation_alphas"]) + 3
     cost = arms * S["ablation_iterations"] * max(S["ablation_epochs"], 0.1) * e300
-    tasks.append(Task("relief alpha and rules", f"{__name__}:fill_ablation", abl, cost, (denses[0].name,)))
+    tasks.append(
+        Task("relief alpha and rules", f"{__name__}:fill_ablation", abl, cost, (denses[0].name,), "lenet300")
+    )
     return tasks

@@ -44,7 +44,7 @@ def threshold_task(
     cost = sum(split_budget(budget)) * COST_FACTOR * EPOCH_SECONDS.get(net, 1.0)
     joint, ft = split_budget(budget)
     name = f"thresholds {net} seed {seed} lambda={lam:g} {tag} epochs={joint:g}+{ft:g}"
-    return Task(name, f"{__name__}:fill_threshold_run", kwargs, cost, (reference_task_name(net, seed),))
+    return Task(name, f"{__name__}:fill_threshold_run", kwargs, cost, (reference_task_name(net, seed),), net)
 
 
 def threshold_plan(
@@ -68,7 +68,12 @@ def threshold_plan(
                 needs = (reference_task_name(net, s),)
                 tasks.append(
                     Task(
-                        f"gradual {net} seed {s} {c:g}x", f"{__name__}:fill_gradual_run", kwargs, cost, needs
+                        f"gradual {net} seed {s} {c:g}x",
+                        f"{__name__}:fill_gradual_run",
+                        kwargs,
+                        cost,
+                        needs,
+                        net,
                     )
                 )
             tasks += [threshold_task(net, profile, s, device, lam, budget, options) for lam in lams[net]]
