@@ -15,6 +15,7 @@ import importlib
 import os
 import secrets
 import shutil
+import threading
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ HEARTBEAT, HEARTBEAT_S = (
     "driver.alive",
     180.0,
 )  # the driver touches it every poll; workers stop once it is stale
+WATCH_S = 30.0  # how often a worker's watchdog reads the heartbeat while a task runs
 EPOCH_SECONDS = {
     "lenet300": 1.5,
     "lenet5": 8.0,
@@ -122,14 +124,37 @@ def driver_alive(folder: Path) -> bool:
         return True
 
 
-def worker(tasks: list[Task], folder: str, threads: int) -> list[tuple[str, float]]:
+def watchdog(folder: Path, every: float = WATCH_S, stop=os._exit) -> threading.Thread:
+    """A daemon thread that ends this process (`stop(3)`) once the driver's heartbeat is stale, even mid-task."""
+
+    def watch() -> None:
+        while True:
+            time.sleep(every)
+            if not driver_alive(folder):
+                print(
+                    f"the driver is gone ({HEARTBEAT} older than {HEARTBEAT_S:.0f} s): this worker stops",
+                    flush=True,
+                )
+                stop(3)
+                return
+
+    thread = threading.Thread(target=watch, name="driver-watchdog", daemon=True)
+    thread.start()
+    return thread
+
+
+def worker(tasks: list[Task], folder: str, threads: int, watch: bool = False) -> list[tuple[str, float]]:
     """One submitit job: claim and run ready tasks, in plan order, until none is left; returns (name, seconds).
 
     It stops before its next task once the driver is gone (`driver_alive`), so a killed notebook leaves no
-    worker computing the rest of its plan; what finished stays in the cache.
+    worker computing the rest of its plan; what finished stays in the cache. With `watch` (as submitted by
+    `run_tasks`) a `watchdog` also ends the process inside a long task: the cache's atomic writes and `fit`'s
+    checkpoints mean nothing half-written is left, and a rerun resumes.
     """
     torch.set_num_threads(threads)
     folder, done = Path(folder), []
+    if watch:
+        watchdog(folder)
     index = {t.name: i for i, t in enumerate(tasks)}
     left = list(range(len(tasks)))
     while left and driver_alive(folder):
@@ -261,7 +286,7 @@ def run_tasks(
     ex = executor(folder / "logs", kind, **parameters)
     threads = threads_per_job(jobs) if kind == "local" else parameters.get("cpus_per_task", 1)
     handles = [
-        ex.submit(worker, tasks, str(folder / "claims"), threads) for _ in range(min(jobs, len(tasks)))
+        ex.submit(worker, tasks, str(folder / "claims"), threads, True) for _ in range(min(jobs, len(tasks)))
     ]
     bar = progress(total=len(tasks), desc=f"plan ({len(handles)} jobs)")
     try:

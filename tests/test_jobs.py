@@ -141,3 +141,49 @@ def test_a_worker_stops_once_its_driver_is_gone(tmp_path):
     assert jobs.worker([a], str(claims), 1) == [] and not (tmp_path / "a.txt").exists()
     jobs.heartbeat(claims)  # a live driver: the same worker runs the task
     assert [name for name, _ in jobs.worker([a], str(claims), 1)] == ["a"]
+
+
+def test_the_watchdog_stops_a_worker_inside_a_long_task(tmp_path):
+    """Mid-task: with a live heartbeat the watchdog waits; once it is stale it calls stop(3)."""
+    import os
+    import threading
+
+    claims = tmp_path / "claims"
+    claims.mkdir()
+    jobs.heartbeat(claims)
+    stopped = threading.Event()
+    codes = []
+
+    def stop(code):
+        codes.append(code)
+        stopped.set()
+
+    jobs.watchdog(claims, every=0.05, stop=stop)
+    assert not stopped.wait(0.3) and codes == []  # a live driver: nothing happens
+    old = os.stat(claims / jobs.HEARTBEAT).st_mtime - jobs.HEARTBEAT_S - 1
+    os.utime(claims / jobs.HEARTBEAT, (old, old))  # the driver died while the task runs
+    assert stopped.wait(5) and codes == [3]
+
+
+def test_a_watched_worker_process_exits_mid_task_once_its_driver_is_gone(tmp_path):
+    """A real process running a 60 s task ends within seconds of its driver's heartbeat going stale."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    claims = tmp_path / "claims"
+    claims.mkdir()
+    jobs.heartbeat(claims)
+    code = (f"import pruning_lib.jobs as j; t = j.Task('slow', 'subprocess:run', {{'args': ['sleep', '60']}}); "
+            f"j.watchdog.__defaults__ = (0.1, j.os._exit); j.worker([t], {str(claims)!r}, 1, watch=True)")  # fmt: skip
+    p = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    deadline = time.time() + 60
+    while not (claims / "0.claim").exists() and time.time() < deadline:  # the task has started
+        time.sleep(0.1)
+    time.sleep(0.5)
+    assert p.poll() is None  # still running the task: the driver is alive
+    old = os.stat(claims / jobs.HEARTBEAT).st_mtime - jobs.HEARTBEAT_S - 1
+    os.utime(claims / jobs.HEARTBEAT, (old, old))
+    assert p.wait(timeout=20) == 3 and "this worker stops" in p.stdout.read()
+    assert not (claims / "0.done").exists()
