@@ -68,10 +68,7 @@ class LeNet5(nn.Module):
         The pooling runs before the ReLU: max-pooling commutes with a monotone activation, so the function and
         its gradient are those of conv-ReLU-pool, with the ReLU on a quarter of the elements.
         """
-        x = self.conv1(x.contiguous(memory_format=torch.channels_last))
-        # Conv2dCL already answers channels-last for a masked or gated conv1; this guard (a no-op then) keeps pooling
-        # and conv2 off the slow NCHW layout for any other conv1 a method might put in its place.
-        x = F.relu(F.max_pool2d(x.contiguous(memory_format=torch.channels_last), 2))
+        x = F.relu(F.max_pool2d(self.conv1(x.contiguous(memory_format=torch.channels_last)), 2))
         return F.relu(F.max_pool2d(self.conv2(x), 2)).flatten(1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
