@@ -6,6 +6,10 @@ and friends run without importing the rest.
 
 import importlib
 
+from .malloc import keep_freed_memory
+
+keep_freed_memory()  # freed tensors stay in the process: repeated steps stop page-faulting (PRUNING_MALLOC=0: off)
+
 __version__ = "0.1.0"
 _MODULES = {
     "bench",
@@ -20,6 +24,7 @@ _MODULES = {
     "inference",
     "jobs",
     "latency",
+    "malloc",
     "masks",
     "methods",
     "metrics",
