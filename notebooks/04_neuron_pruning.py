@@ -65,6 +65,7 @@ device = "auto"  # auto | cpu | cuda | mps
 legacy_taylor = False  # True: the paper-style figures draw the Taylor criteria as the authors' Java code computes them
 solutions = os.environ.get("PRUNING_SOLUTIONS") == "1"  # True: fill every exercise with its reference answer
 bf_chunk = 2**20  # elements per chunk of the brute-force candidate tensor (speed and memory only, not results)
+jobs = int(os.environ.get("PRUNING_JOBS", "0"))  # parallel workers for the plans of training and pruning: 0 = one per core
 
 # %% tags=["injected-parameters", "nbval-skip"]
 # Parameters
@@ -81,6 +82,7 @@ import torch
 
 import pruning_lib as pl
 from pruning_lib.methods import neurons as nr
+from pruning_lib.methods.neurons import experiments as ex
 
 PROFILES = {  # data sizes and training lengths per profile (the recipes, identical in every profile, are below)
     "smoke": dict(cos_n=1000, cos_nets=[[1, 5, 5, 1], [1, 10, 10, 1]], cos_epochs=3, shape_draw=4000,
@@ -96,19 +98,14 @@ PROFILES = {  # data sizes and training lengths per profile (the recipes, identi
                   mnist_nets=[[784, 100, 10], [784, 50, 50, 10]], mnist_epochs=50, digit_net=[784, 100, 2],
                   digit_max_epochs=5, gain_n=None, timing_n=5000, timing_steps=3, mnist_seeds=3),
 }
-RECIPES = {  # optimiser settings per family (the MNIST learning rate is a deviation from the paper, see the end)
-    "cosine": dict(opt="adam", lr=1e-2, batch_size=100, init_range=1.0),
-    "shape": dict(opt="adam", lr=3e-3, batch_size=64, init_range=1.0),
-    "mnist": dict(opt="adam", lr=3e-3, batch_size=100, init_range=None),
-    "digit": dict(opt="sgd", lr=0.3, batch_size=600, init_range=1.0, check_every=10, target_acc=0.95,
-                  balanced=True),
-}
+RECIPES = ex.RECIPES  # optimiser settings per family, identical in every profile (the MNIST lr: see the end)
 USEFUL_BALANCED_ACC = 0.8  # a one-vs-all net enters the verdicts only at or above this training balanced accuracy
 pl.checks.check_bool("legacy_taylor", legacy_taylor)
 pl.checks.check_bool("solutions", solutions)
 pl.checks.check_range("bf_chunk", bf_chunk, 2**10, 2**28, integer=True)
+pl.checks.check_range("jobs", jobs, 0, 64, integer=True)  # 0: automatic
 run = pl.setup_run("neurons", profile, PROFILES, seed=seed, device=device,
-                   params={"legacy_taylor": legacy_taylor, "bf_chunk": bf_chunk, "solutions": solutions})
+                   params={"legacy_taylor": legacy_taylor, "bf_chunk": bf_chunk, "solutions": solutions, "jobs": jobs})
 
 # %% tags=[]
 pl.timings.about("04_neuron_pruning")
@@ -121,7 +118,7 @@ CRITERIA, SCHEDULES, TAYLOR = nr.CRITERIA, nr.SCHEDULES, ("taylor1", "taylor2")
 VARIANTS = ("paper", "legacy")  # Taylor scores from the paper's equations, or as the authors' Java code computes them
 MAIN = "legacy" if legacy_taylor else "paper"  # the variant drawn in the paper-style figures
 SHORT = {"paper": "eqs", "legacy": "code"}
-NET_VERSION, PRUNE_VERSION = 2, 3  # cache versions: bump when a code change alters trained nets / pruning results
+NET_VERSION, PRUNE_VERSION = ex.NET_VERSION, ex.PRUNE_VERSION  # cache versions of trained nets / pruning runs
 has_targets = profile != "smoke"  # smoke nets are too small for the targets
 pd.set_option("display.precision", 4)
 print(f"torch threads: {torch.get_num_threads()}, legacy_taylor={legacy_taylor}")
@@ -255,7 +252,9 @@ pl.exercises.neurons.check_neuron_taylor2_by_hand(taylor2_by_hand)
 # %% [markdown] tags=[]
 # ## 2 · Data and networks
 #
-# Every network is trained once per (profile, seed) and cached; a rerun loads it. Recipes (with
+# Every network is trained once per (profile, seed) and cached; a rerun loads it. The data sets, nets and cached
+# runs are defined in the library (`pruning_lib.methods.neurons.experiments`, here `ex`), so that a plan of tasks
+# trains all nets in parallel workers (`jobs`, one per core by default) before the cells below read them. Recipes (with
 # the deviations from the paper listed at the end):
 #
 # * **cosine**: x ~ U[0, 1), t = cos x; nets 1-10-10-1 and 1-50-50-1; weights and biases U(−1, 1); Adam on the
@@ -285,90 +284,30 @@ pl.exercises.neurons.check_neuron_taylor2_by_hand(taylor2_by_hand)
 
 # %% tags=[]
 with run.timed("data"):
-    Xtr_img, ytr = pl.data.load_mnist(True)
-    Xte_img, yte = pl.data.load_mnist(False)
-    if S["mnist_train"]:
-        Xtr_img, ytr = pl.data.subset(Xtr_img, ytr, S["mnist_train"])
-        Xte_img, yte = pl.data.subset(Xte_img, yte, S["mnist_test"])
-    mnist = {"train": (Xtr_img.flatten(1).to(dev), nr.one_hot(ytr).to(dev)),
-             "test": (Xte_img.flatten(1).to(dev), nr.one_hot(yte).to(dev))}
-    cos_data = {"train": pl.data.cosine(S["cos_n"], seed=seed), "test": pl.data.cosine(S["cos_n"], seed=seed + 1)}
-    polygon = pl.data.random_polygon(shape_seed=7)
-    DIAMOND = torch.tensor([[0.7, 0.0], [0.0, 0.7], [-0.7, 0.0], [0.0, -0.7]])
-    label_fns = {"diamond": pl.data.in_diamond, "rshape": lambda X: pl.data.in_polygon(X, polygon)}
-    outlines = {"diamond": DIAMOND, "rshape": polygon.float()}
-    shapes = {name: {"train": pl.data.shape_dataset(fn, S["shape_draw"], seed=seed),
-                     "test": pl.data.shape_dataset(fn, S["shape_test"], seed=seed + 1, balanced=False)}
-              for name, fn in label_fns.items()}
-    raw = {"train": (Xtr_img.flatten(1) * 255).round().to(dev), "test": (Xte_img.flatten(1) * 255).round().to(dev)}
-    labels = {"train": ytr, "test": yte}
-    digits = {f"digit{d}": {k: (raw[k], torch.stack([(y == d).float(), (y != d).float()], 1).to(dev))
-                            for k, y in labels.items()} for d in (0, 1, 2)}
+    sets = ex.data_sets(S, seed, dev)  # the same function builds them in every worker of the plans below
+    mnist, cos_data, shapes, digits = sets["mnist"], sets["cosine"], sets["shapes"], sets["digits"]
+    polygon, outlines, DIAMOND = sets["polygon"], sets["outlines"], ex.DIAMOND
 sizes_table = {"mnist": {k: len(v[0]) for k, v in mnist.items()}, "cosine": {k: len(v[0]) for k, v in cos_data.items()},
                **{n: {k: len(v[0]) for k, v in d.items()} for n, d in shapes.items()}}
 print("examples per set:", sizes_table)
 
 # %% tags=[]
-NETS = {  # net id -> (family, sizes, data)
-    "cos_10x10": ("cosine", S["cos_nets"][0], cos_data),
-    "cos_50x50": ("cosine", S["cos_nets"][1], cos_data),
-    "mnist_100": ("mnist", S["mnist_nets"][0], mnist),
-    "mnist_50x50": ("mnist", S["mnist_nets"][1], mnist),
-    "diamond": ("shape", S["shape_net"], shapes["diamond"]),
-    "rshape": ("shape", S["shape_net"], shapes["rshape"]),
-    **{name: ("digit", S["digit_net"], data) for name, data in digits.items()},
-}
-EPOCHS = {"cosine": S["cos_epochs"], "shape": S["shape_epochs"], "mnist": S["mnist_epochs"], "digit": S["digit_max_epochs"]}
-SEEDS = {n: [seed + i for i in range(S["mnist_seeds"] if NETS[n][0] == "mnist" else 1)] for n in NETS}
-
-
-# %% tags=[]
-_fingerprints = {}
-
-
-def data_fingerprint(net_id):
-    """A hash of the net's training and test tensors (computed once per tensor), part of every cache key."""
-    parts = []
-    for split in ("train", "test"):
-        for t in NETS[net_id][2][split]:
-            if id(t) not in _fingerprints:
-                _fingerprints[id(t)] = pl.cache.fingerprint(t)
-            parts.append(_fingerprints[id(t)])
-    return parts
+NETS = ex.nets(S, sets)  # net id -> (family, sizes, data)
+EPOCHS = ex.epochs(S)
+SEEDS = ex.seeds(S, seed)
 
 
 def net_config(net_id, s=seed):
-    family, sizes, data = NETS[net_id]
-    return {"net": net_id, "sizes": sizes, "recipe": RECIPES[family],
-            "epochs": EPOCHS[family], "n_train": len(data["train"][0]), "n_test": len(data["test"][0]),
-            "profile_data": {k: S[k] for k in ("cos_n", "shape_draw", "shape_test", "mnist_train", "mnist_test")},
-            "data": data_fingerprint(net_id), "seed": s}
+    """The cache key of a trained net (`ex.net_config`)."""
+    return ex.net_config(net_id, S, NETS, s)
 
 
 # %% tags=[]
 def train_net(net_id, s=seed):
-    family, sizes, data = NETS[net_id]
-    recipe, (X, T) = RECIPES[family], data["train"]
-
-    def compute():
-        torch.manual_seed(s + sum(map(ord, net_id)))  # a fixed, distinct init per net and seed
-        net = nr.SigmoidMLP(sizes, init_range=recipe["init_range"]).to(dev)
-        t0 = time.perf_counter()
-        if recipe["opt"] == "adam":
-            hist = nr.fit_sse(net, X, T, epochs=EPOCHS[family], lr=recipe["lr"], batch_size=recipe["batch_size"],
-                              seed=s, progress_bar=False)
-        else:
-            hist = nr.fit_until(net, X, T, lr=recipe["lr"], batch_size=recipe["batch_size"],
-                                check_every=recipe["check_every"], target_acc=recipe["target_acc"],
-                                max_epochs=EPOCHS[family], seed=s, balanced=recipe["balanced"])
-        return {"state": {k: v.cpu() for k, v in net.state_dict().items()}, "history": hist,
-                "seconds": time.perf_counter() - t0}
-
-    name = f"net_{net_id}" + (f"_seed{s}" if s != seed else "")
-    payload, hit = run.cached(name, "neurons-net", net_config(net_id, s), compute, version=NET_VERSION)
-    net = nr.SigmoidMLP(sizes)
-    net.load_state_dict(payload["state"])
-    return net.to(dev).eval(), payload, hit
+    """(net, payload, cache hit): read from the cache the plan below fills (`ex.train_net`)."""
+    net, payload, hit = ex.train_net(net_id, S, NETS, s, dev)
+    run.cache_hits[f"net_{net_id}" + (f"_seed{s}" if s != seed else "")] = hit
+    return net, payload, hit
 
 
 # %% tags=[]
@@ -394,6 +333,7 @@ def describe_net(net_id, net, payload, hit):
 
 
 # %% tags=[]
+run.plan("nets", ex.net_tasks(S, seed, dev), jobs)
 with run.timed("train"):
     nets, seed_nets, net_info = {}, {}, {}
     for net_id in pl.train.progress(NETS, desc="nets", leave=True):
@@ -486,39 +426,25 @@ pl.exercises.neurons.check_first_order_ranking_prediction(prediction)
 # brute-force run are repeated as *count runs*: they stop at the first removal that costs more than 1 point of
 # training accuracy (all `n_1pp` needs) and record no test curve. Runs are cached under a key that includes a
 # hash of the trained weights and of the data, so a retrained net or a changed data set is never paired with a
-# stale run.
+# stale run. Like the training, the runs are one plan of tasks run by parallel workers; the loop then reads them.
 
 # %% tags=[]
 def key(schedule, criterion, variant=MAIN):
     """Summary key of a run: 'rerank/bf', 'rerank/taylor2/paper', 'single/taylor1/legacy', ..."""
-    return f"{schedule}/{criterion}" if criterion == "bf" else f"{schedule}/{criterion}/{variant}"
+    return ex.prune_key(schedule, criterion, variant)
 
 
 def prune_cached(net_id, s, schedule, criterion, variant):
-    """One cached run; on the extra seeds only a count run (stopped 1 point down, no test curve)."""
-    net, data = seed_nets[net_id, s], NETS[net_id][2]
-    legacy = criterion != "bf" and variant == "legacy"
-    count_only = s != seed
-    cfg = {"net": net_config(net_id, s), "weights": pl.cache.fingerprint(net), "criterion": criterion,
-           "schedule": schedule, "legacy_taylor": legacy, "pruning_set": "train",
-           "eval_sets": [] if count_only else ["test"], "until_drop": 0.01 if count_only else None}
-    name = f"prune_{net_id}_{key(schedule, criterion, variant).replace('/', '_')}" + (f"_seed{s}" if s != seed else "")
-    payload, _ = run.cached(name, "neurons-prune", cfg, lambda: nr.serial_prune(
-        net, *data["train"], criterion, schedule, legacy, {} if count_only else {"test": data["test"]},
-        chunk=bf_chunk, until_drop=cfg["until_drop"], progress_bar=False).to_dict(), version=PRUNE_VERSION)
-    return nr.PruneResult.from_dict(payload)
+    """One cached run (`ex.prune_run`); on the extra seeds only a count run (stopped 1 point down, no test curve)."""
+    r, hit = ex.prune_run(net_id, S, NETS, seed_nets[net_id, s], s, seed, schedule, criterion, variant, bf_chunk)
+    run.cache_hits[f"prune_{net_id}_{key(schedule, criterion, variant).replace('/', '_')}"
+                   + (f"_seed{s}" if s != seed else "")] = hit
+    return r
 
 
 # %% tags=[]
-def jobs(net_id, s):
-    """(schedule, criterion, variant) of every run on one net and seed."""
-    out = [("rerank", "bf", None)] + [("rerank", c, v) for c in TAYLOR for v in VARIANTS]
-    if NETS[net_id][0] == "mnist":
-        out += [("single", "bf", None)] + ([("single", c, v) for c in TAYLOR for v in VARIANTS] if s == seed else [])
-    return out
-
-
-PLAN = [(net_id, s, job) for net_id in NETS for s in SEEDS[net_id] for job in jobs(net_id, s)]
+run.plan("pruning", ex.prune_tasks(S, seed, dev, bf_chunk), jobs)  # every run below, in parallel workers
+PLAN = [(net_id, s, job) for net_id in NETS for s in SEEDS[net_id] for job in ex.runs_of(NETS[net_id][0], s, seed)]
 all_runs = {}
 bar = pl.train.progress(total=len(PLAN), desc="pruning runs", leave=True)
 for net_id in NETS:
