@@ -65,6 +65,11 @@ def cache_path(kind: str, config: dict, version: int = 1) -> Path:
     return cache_dir() / kind / f"{config_key(kind, config, version)}.pt"
 
 
+def entries(kind: str) -> int:
+    """How many payloads of `kind` the cache holds (0 when it has none)."""
+    return sum(1 for _ in (cache_dir() / kind).glob("*.pt"))
+
+
 def _identity(path: Path):
     try:
         st = os.stat(path)

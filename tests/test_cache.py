@@ -33,6 +33,13 @@ def test_cached_computes_once():
     assert not list(cache.cache_path("t", {"x": 1}).parent.glob("*.tmp"))
 
 
+def test_entries_counts_the_payloads_of_a_kind():
+    assert cache.entries("counted") == 0
+    for x in (1, 2, 2):
+        cache.cached("counted", {"x": x}, lambda: {"v": 1})
+    assert cache.entries("counted") == 2 and cache.entries("other-kind") == 0
+
+
 def test_corrupt_file_is_recomputed_with_a_warning():
     cfg = {"x": 2}
     cache.save("t", cfg, {"v": 1})
