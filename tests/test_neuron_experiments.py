@@ -21,6 +21,14 @@ def test_plan_lists_every_net_and_run_once():
     names = {t.name for t in nets}
     assert all(len(t.needs) == 1 and t.needs[0] in names for t in runs)
     assert all(t.cost > 0 for t in nets + runs)
+    cost = {t.name: t.cost for t in runs}
+    full, count = "prune mnist_100 seed 0 {}", "prune mnist_100 seed 1 {}"
+    assert (
+        cost[full.format("rerank/bf")]
+        > cost[full.format("rerank/taylor1/paper")]
+        > cost[full.format("single/bf")]
+    )
+    assert cost[count.format("rerank/bf")] < cost[full.format("rerank/bf")]  # a count run stops early
     jobs.resolve(nets[0].fn), jobs.resolve(runs[0].fn)
 
 

@@ -28,25 +28,18 @@ RECIPES = {  # optimiser settings per family (the MNIST learning rate is a devia
     "digit": dict(opt="sgd", lr=0.3, batch_size=600, init_range=1.0, check_every=10, target_acc=0.95,
                   balanced=True),
 }  # fmt: skip
-NET_VERSION, PRUNE_VERSION = (
-    2,
-    3,
-)  # cache versions: bump when a code change alters trained nets / pruning results
+# cache versions: bump when a code change alters trained nets / pruning results
+NET_VERSION, PRUNE_VERSION = 2, 3
 DIAMOND = torch.tensor([[0.7, 0.0], [0.0, 0.7], [-0.7, 0.0], [0.0, -0.7]])  # the diamond's outline
 SHAPE_SEED = 7  # the random 12-vertex star polygon
-DATA_KEYS = (
-    "cos_n",
-    "shape_draw",
-    "shape_test",
-    "mnist_train",
-    "mnist_test",
-)  # the settings the data depend on
+DATA_KEYS = ("cos_n", "shape_draw", "shape_test", "mnist_train", "mnist_test")  # what the data depend on
 TAYLOR, VARIANTS = ("taylor1", "taylor2"), ("paper", "legacy")
-STEP_SECONDS, MAC_SECONDS = 1e-3, 3e-10  # rough cost of a training step: an overhead + per multiply-add
-BF_SECONDS, TAYLOR_SECONDS = (
-    1.2e-8,
-    4e-7,
-)  # rough cost per (candidate x example) of a brute-force / Taylor score
+# Rough costs in the units of `pl.jobs.EPOCH_SECONDS` (the reference 2-core CPU), fitted to one cold quick run.
+# Training: per step an overhead + per multiply-add of the batch. Pruning, per (removal x example): the curve
+# (error and accuracy after each removal) and the scores (brute force: per candidate; Taylor: one pass).
+STEP_SECONDS, MAC_SECONDS = 3e-4, 9e-11
+CURVE_SECONDS, BF_SECONDS, TAYLOR_SECONDS = 2.2e-7, 9e-9, 4.4e-8
+COUNT_RUN_SHARE = 0.3  # a count run stops at the first removal 1 point down: about this share of the removals
 _DATA: dict[str, dict] = {}
 _FINGERPRINTS: dict[int, tuple] = {}
 
@@ -223,11 +216,14 @@ def train_cost(family: str, sizes, settings: dict) -> float:
     return steps * (STEP_SECONDS + batch * sum(a * b for a, b in zip(sizes[:-1], sizes[1:])) * MAC_SECONDS)
 
 
-def prune_cost(family: str, sizes, settings: dict, schedule: str, criterion: str) -> float:
-    """Rough seconds of one pruning run: removals x scored candidates x examples x a time per score."""
-    k = sum(sizes[1:-1])
-    per = BF_SECONDS * k if criterion == "bf" else TAYLOR_SECONDS
-    return 0.3 + (k if schedule == "rerank" else 1) * per * n_train(family, settings)
+def prune_cost(
+    family: str, sizes, settings: dict, schedule: str, criterion: str, count_only: bool = False
+) -> float:
+    """Rough cost of one pruning run: its curve (K removals) and its scoring (every removal, or once)."""
+    k, n = sum(sizes[1:-1]), n_train(family, settings)
+    score = BF_SECONDS * k if criterion == "bf" else TAYLOR_SECONDS
+    removals = k * (COUNT_RUN_SHARE if count_only else 1.0)
+    return 0.1 + removals * n * CURVE_SECONDS + (removals if schedule == "rerank" else 1) * n * score
 
 
 def net_task_name(net_id: str, s: int) -> str:
@@ -249,6 +245,6 @@ def prune_tasks(settings: dict, seed: int, device, chunk: int) -> list[Task]:
     return [Task(f"prune {n} seed {s} {prune_key(sch, c, v)}", fn,
                  {"settings": dict(settings), "seed": seed, "net_id": n, "s": s, "schedule": sch, "criterion": c,
                   "variant": v, "chunk": chunk, "device": str(device)},
-                 prune_cost(fam, sizes, settings, sch, c), (net_task_name(n, s),))
+                 prune_cost(fam, sizes, settings, sch, c, s != seed), (net_task_name(n, s),))
             for n, (fam, sizes) in layout(settings).items() for s in all_seeds[n]
             for sch, c, v in runs_of(fam, s, seed)]  # fmt: skip
