@@ -21,7 +21,8 @@ def test_plan_lists_every_net_and_run_once():
     names = {t.name for t in nets}
     assert all(len(t.needs) == 1 and t.needs[0] in names for t in runs)
     assert all(t.cost > 0 for t in nets + runs)
-    cost = {t.name: t.cost for t in runs}
+    big = {**TINY, "mnist_train": 60_000, "mnist_nets": [[784, 100, 10], [784, 50, 50, 10]]}
+    cost = {t.name: t.cost for t in ex.prune_tasks(big, 0, "cpu", 2**12)}
     full, count = "prune mnist_100 seed 0 {}", "prune mnist_100 seed 1 {}"
     assert (
         cost[full.format("rerank/bf")]
