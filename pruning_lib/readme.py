@@ -220,12 +220,13 @@ def times_markdown(run_times: dict) -> str:
     }
     out = []
     if cold:
-        total = sum(e["seconds"] for e in cold.values())
+        total, dates = sum(e["seconds"] for e in cold.values()), [e["date"] for e in cold.values()]
         parts = " · ".join(f"{k[:2]} {timings.duration(e['seconds'])}" for k, e in sorted(cold.items()))
         cpus = sorted({e["cpus"] for e in cold.values()})
         out.append(
             f"- `make reproduce` (quick, empty cache): {timings.duration(total)} on {'/'.join(map(str, cpus))} "
-            f"CPU cores ({parts}; measured {max(e['date'] for e in cold.values())})."
+            f"CPU cores ({parts}: the sum of each notebook's last run from an empty cache, measured "
+            f"{' to '.join(sorted({min(dates), max(dates)}))})."
         )
     test = run_times.get("_commands", {}).get("test")
     if test:
