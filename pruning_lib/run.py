@@ -143,7 +143,7 @@ class Run:
         self.plans[name] = {"tasks": len(tasks), "under_1s": quick, "jobs": jobs,
                             "seconds": self.timings[f"plan_{name}"], "task_seconds": ran}  # fmt: skip
         print(f"plan {name!r}: {len(ran)} tasks in {self.timings[f'plan_{name}']:.0f} s with {jobs} job(s), "
-              f"{quick} of them under a second (already cached); the cells below read the cache")  # fmt: skip
+              f"{quick} of them under a second (cached, or that quick to compute); the cells below read the cache")  # fmt: skip
         return self.plans[name]
 
     def cached(self, name: str, kind: str, config: dict, compute, version: int = 1):
