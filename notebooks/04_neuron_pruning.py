@@ -84,7 +84,7 @@ import pruning_lib as pl
 from pruning_lib.methods import neurons as nr
 from pruning_lib.methods.neurons import experiments as ex
 
-PROFILES = {  # data sizes and training lengths per profile (the recipes, identical in every profile, are below)
+PROFILES = {  # data sizes and training lengths per profile (the recipes, the same in all: `ex.RECIPES`)
     "smoke": dict(cos_n=1000, cos_nets=[[1, 5, 5, 1], [1, 10, 10, 1]], cos_epochs=3, shape_draw=4000,
                   shape_test=2000, shape_net=[2, 8, 8, 1], shape_epochs=2, mnist_train=2000, mnist_test=500,
                   mnist_nets=[[784, 16, 10], [784, 8, 8, 10]], mnist_epochs=2, digit_net=[784, 16, 2],
@@ -98,7 +98,6 @@ PROFILES = {  # data sizes and training lengths per profile (the recipes, identi
                   mnist_nets=[[784, 100, 10], [784, 50, 50, 10]], mnist_epochs=50, digit_net=[784, 100, 2],
                   digit_max_epochs=5, gain_n=None, timing_n=5000, timing_steps=3, mnist_seeds=3),
 }
-RECIPES = ex.RECIPES  # optimiser settings per family, identical in every profile (the MNIST lr: see the end)
 USEFUL_BALANCED_ACC = 0.8  # a one-vs-all net enters the verdicts only at or above this training balanced accuracy
 pl.checks.check_bool("legacy_taylor", legacy_taylor)
 pl.checks.check_bool("solutions", solutions)
@@ -115,8 +114,8 @@ COLD = not any(pl.cache.entries(k) for k in ("neurons-net", "neurons-prune"))  #
 if "OMP_NUM_THREADS" not in os.environ:  # the timings (T7) are defined on 2 CPU cores
     torch.set_num_threads(min(2, os.cpu_count() or 1))
 S, dev = run.settings, run.device
-CRITERIA, SCHEDULES, TAYLOR = nr.CRITERIA, nr.SCHEDULES, ("taylor1", "taylor2")
-VARIANTS = ("paper", "legacy")  # Taylor scores from the paper's equations, or as the authors' Java code computes them
+CRITERIA, SCHEDULES, TAYLOR = nr.CRITERIA, nr.SCHEDULES, ex.TAYLOR  # ("taylor1", "taylor2")
+VARIANTS = ex.VARIANTS  # Taylor scores from the paper's equations ("paper"), or as the authors' Java code computes them
 MAIN = "legacy" if legacy_taylor else "paper"  # the variant drawn in the paper-style figures
 SHORT = {"paper": "eqs", "legacy": "code"}
 NET_VERSION, PRUNE_VERSION = ex.NET_VERSION, ex.PRUNE_VERSION  # cache versions of trained nets / pruning runs
@@ -294,7 +293,6 @@ print("examples per set:", sizes_table)
 
 # %% tags=[]
 NETS = ex.nets(S, sets)  # net id -> (family, sizes, data)
-EPOCHS = ex.epochs(S)
 SEEDS = ex.seeds(S, seed)
 
 
