@@ -57,13 +57,13 @@ import os
 profile = os.environ.get("PRUNING_PROFILE", "quick")  # smoke | quick | paper
 seed = 0  # the method's runs use seed 2050 + seed (2050 is the authors' seed); the dense reference uses seed
 device = "auto"  # auto | cpu | cuda | mps
-jobs = int(os.environ.get("PRUNING_JOBS", "0"))  # parallel workers for the plans of MNIST runs: 0 = one per core
+jobs = int(os.environ.get("PRUNING_JOBS", "0"))  # parallel workers for the plans of MNIST runs (0: one per core)
 tau = 3.0  # temperature of the forward mask's straight-through gradient (authors: 3, no annealing)
 tau_density = 1.0  # temperature of the independent density sample D_hat (authors: 1, PyTorch's default)
 lr = 0.01  # Adam learning rate for weights, biases and gate logits together (authors' code: 0.01)
 toy_lambda = 0.01  # sparsity weight of the toy task (authors' tutorial)
 strict_targets = False  # True: the last cell raises when a target we set is missed (make reproduce then fails)
-solutions = os.environ.get("PRUNING_SOLUTIONS") == "1"  # True: fill every exercise with its reference answer
+solutions = os.environ.get("PRUNING_SOLUTIONS") in ("1", "true")  # True: fill every exercise with its reference answer
 
 # %% tags=["injected-parameters", "nbval-skip"]
 # Parameters

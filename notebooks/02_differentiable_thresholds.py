@@ -72,11 +72,11 @@ profile = os.environ.get("PRUNING_PROFILE", "quick")  # smoke | quick | paper
 seed = 0
 networks = "all"  # all | lenet300 | lenet5: run one network alone (its sections only)
 device = "auto"  # auto | cpu | cuda | mps
-jobs = int(os.environ.get("PRUNING_JOBS", "0"))  # parallel workers for the plan of training runs: 0 = one per core
+jobs = int(os.environ.get("PRUNING_JOBS", "0"))  # parallel workers for the plan of training runs (0: one per core)
 lam = 2.0  # λ, weight of the regularizer: the knob along the accuracy/sparsity trade-off (always in the sweep)
 reg = "l0"  # regularizer of the main runs: l0 | thr_exp | thr_log | band_l1 | none
 beta_mode = "anneal"  # anneal: c grows from 50 to 1000 | fixed: c stays at 1000
-solutions = os.environ.get("PRUNING_SOLUTIONS") == "1"  # True: fill every exercise with its reference answer
+solutions = os.environ.get("PRUNING_SOLUTIONS") in ("1", "true")  # True: fill every exercise with its reference answer
 
 # %% tags=["injected-parameters", "nbval-skip"]
 # Parameters

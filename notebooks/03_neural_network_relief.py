@@ -61,13 +61,13 @@ profile = os.environ.get("PRUNING_PROFILE", "quick")  # smoke | quick | paper
 seed = 0
 networks = "all"  # all | lenet300 | lenet5: run one network alone (its sections only)
 device = "auto"  # auto | cpu | cuda | mps
-jobs = int(os.environ.get("PRUNING_JOBS", "0"))  # parallel workers for the plan of training runs: 0 = one per core
+jobs = int(os.environ.get("PRUNING_JOBS", "0"))  # parallel workers for the plan of training runs (0: one per core)
 alpha_fc = 0.95  # fraction of each FC neuron's importance to keep (the knob; authors: 0.95)
 alpha_conv = 0.9  # fraction of each LeNet-5 filter's importance to keep (authors: 0.9)
 variant = "paper"  # paper (the equations) | code (the authors' code: cut at ties, L1 conv scores)
 operating_rule = "stop_at_first_miss"  # stop_at_first_miss | sparsest_within (section 2; chosen on validation)
 cifar = "auto"  # auto | off | synthetic | short | paper (section 7; auto: smoke synthetic, quick off, paper paper)
-solutions = os.environ.get("PRUNING_SOLUTIONS") == "1"  # True: fill every exercise with its reference answer
+solutions = os.environ.get("PRUNING_SOLUTIONS") in ("1", "true")  # True: fill every exercise with its reference answer
 
 # %% tags=["injected-parameters", "nbval-skip"]
 # Parameters

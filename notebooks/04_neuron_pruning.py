@@ -63,9 +63,9 @@ profile = os.environ.get("PRUNING_PROFILE", "quick")  # smoke | quick | paper
 seed = 0
 device = "auto"  # auto | cpu | cuda | mps
 legacy_taylor = False  # True: the paper-style figures draw the Taylor criteria as the authors' Java code computes them
-solutions = os.environ.get("PRUNING_SOLUTIONS") == "1"  # True: fill every exercise with its reference answer
+solutions = os.environ.get("PRUNING_SOLUTIONS") in ("1", "true")  # True: fill every exercise with its reference answer
 bf_chunk = 2**20  # elements per chunk of the brute-force candidate tensor (speed and memory only, not results)
-jobs = int(os.environ.get("PRUNING_JOBS", "0"))  # parallel workers for the plans of training and pruning: 0 = one per core
+jobs = int(os.environ.get("PRUNING_JOBS", "0"))  # parallel workers for the plans of training and pruning (0: one per core)
 
 # %% tags=["injected-parameters", "nbval-skip"]
 # Parameters

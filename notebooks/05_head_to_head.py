@@ -65,8 +65,8 @@ profile = os.environ.get("PRUNING_PROFILE", "quick")  # smoke (tiny data, proves
 # shortened schedules) | paper (the papers' schedules; a GPU helps)
 seed = 0  # first seed; the profile's seed count runs upward from here
 device = "auto"  # training device; latencies are always measured on the CPU
-jobs = int(os.environ.get("PRUNING_JOBS", "0"))  # parallel workers for the plan of section 1: 0 = one per core
-solutions = os.environ.get("PRUNING_SOLUTIONS") == "1"  # True: fill every exercise with its reference answer
+jobs = int(os.environ.get("PRUNING_JOBS", "0"))  # parallel workers for the plan of section 1 (0: one per core)
+solutions = os.environ.get("PRUNING_SOLUTIONS") in ("1", "true")  # True: fill every exercise with its reference answer
 
 # %% tags=["injected-parameters", "nbval-skip"]
 # Parameters

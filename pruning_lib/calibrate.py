@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 import os
-import platform
 import time
 
 import torch
@@ -19,6 +18,7 @@ import torch.nn.functional as F
 
 from .cache import cached
 from .models import build_model
+from .timings import cpu_model
 
 NETWORKS = ("lenet300", "lenet5")
 TRAIN_IMAGES, BATCH = 55_000, 64  # the suite's MNIST training split and dense batch size
@@ -29,7 +29,7 @@ def device_name(device) -> str:
     device = torch.device(device)
     if device.type == "cuda":
         return torch.cuda.get_device_name(device)
-    return f"{platform.processor() or platform.machine()} CPU, {os.cpu_count()} cores"
+    return f"{cpu_model()}, {os.cpu_count()} cores"
 
 
 def _sync(device: torch.device) -> None:

@@ -27,7 +27,7 @@ from .checks import PROFILES, check_choice
 from .files import temp_path
 from .paths import ROOT, build_dir, cache_dir, output_dir, relpath
 from .readme import update_readme
-from .timings import record
+from .timings import record, record_command
 
 NOTEBOOKS = ROOT / "notebooks"
 
@@ -227,6 +227,9 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 130
     finally:
+        whole = args.notebook is None and not params and not failed and len(times) == len(chosen)
+        if whole and args.profile != "smoke":  # every notebook in one run: what `make reproduce` costs
+            record_command(f"reproduce_{args.profile}", sum(times.values()), cold=cold)
         if args.profile != "smoke" and times:
             update_readme()
     for name, secs in times.items():

@@ -26,6 +26,7 @@ from .files import write_json
 from .paths import ROOT, build_dir, output_dir, relpath
 from .plotting import save_figure, set_style
 from .report import check_headline
+from .timings import cpu_model
 from .train import pick_device, seed_everything
 
 
@@ -41,6 +42,8 @@ def library_versions() -> dict:
         "torchvision": torchvision.__version__,
         "numpy": numpy.__version__,
         "platform": platform.platform(),
+        "cpu": cpu_model(),
+        "cpu_capability": torch.backends.cpu.get_cpu_capability(),  # the vector kernels torch picked (AVX2, AVX512)
         "cpu_threads": torch.get_num_threads(),
     }
 

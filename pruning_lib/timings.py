@@ -1,7 +1,8 @@
 """How long each notebook takes: run times recorded by `make reproduce`, and each notebook's opening summary.
 
 `record` keeps, per notebook and profile, the last run from an empty cache ("cold": everything trained) and the
-last run with a warm cache, in `figures/run_times.json`, with the machine's CPU count. `about` prints a
+last run with a warm cache, in `figures/run_times.json`, with the machine's CPU count and model (the same code
+trains to slightly different numbers on another CPU, whose kernels round differently). `about` prints a
 notebook's reading time (its prose at 200 words a minute) beside those measured run times.
 """
 
@@ -22,6 +23,17 @@ RUN_TIMES = ROOT / "figures" / "run_times.json"
 WORDS_PER_MINUTE = 200
 
 
+def cpu_model() -> str:
+    """The CPU's model name (Linux: /proc/cpuinfo), else what `platform` knows, else the architecture."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.partition(":")[2].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def load_run_times(path: Path = RUN_TIMES) -> dict:
     """{notebook stem: {profile: {"cold" | "warm": {seconds, cpus, machine, date}}}} ({} before any run)."""
     return json.loads(path.read_text()) if path.is_file() else {}
@@ -34,6 +46,7 @@ def record(stem: str, profile: str, seconds: float, cold: bool, path: Path = RUN
         "seconds": round(float(seconds), 1),
         "cpus": os.cpu_count(),
         "machine": platform.machine(),
+        "cpu": cpu_model(),
         "date": time.strftime("%Y-%m-%d"),
     }
     doc.setdefault(stem, {}).setdefault(profile, {})["cold" if cold else "warm"] = entry
@@ -49,15 +62,17 @@ def folder_bytes(path: Path) -> int:
     return sum(p.lstat().st_size for p in path.rglob("*") if p.is_file() and not p.is_symlink())
 
 
-def record_command(name: str, seconds: float, path: Path = RUN_TIMES) -> dict:
+def record_command(name: str, seconds: float, path: Path = RUN_TIMES, **extra) -> dict:
     """Store how long one make command took (e.g. 'test'), with the sizes of .venv and data/ on disk."""
     doc = load_run_times(path)
     entry = {
         "seconds": round(float(seconds), 1),
         "cpus": os.cpu_count(),
+        "cpu": cpu_model(),
         "date": time.strftime("%Y-%m-%d"),
         "venv_bytes": folder_bytes(ROOT / ".venv"),
         "data_bytes": folder_bytes(data_dir()),
+        **extra,
     }
     doc.setdefault("_commands", {})[name] = entry
     write_json(path, doc)

@@ -218,3 +218,17 @@ def test_dense_cache_key_includes_the_device_type(monkeypatch):
     with pytest.raises(KeyError, match="state"):  # the fake cache returns no state; only the key matters
         dense.train_dense("lenet300", splits, epochs=1, recipe=dense.DENSE_RECIPE, data_key={"d": 1})
     assert seen["cfg"]["device"] == "cpu"
+
+
+def test_only_a_whole_run_records_what_make_reproduce_costs(monkeypatch):
+    recorded, commands = [], []
+    monkeypatch.setattr(reproduce, "run_notebook", lambda *a, **k: 10.0)
+    monkeypatch.setattr(reproduce, "record", lambda *a: recorded.append(a))
+    monkeypatch.setattr(reproduce, "record_command", lambda name, s, **kw: commands.append((name, s, kw)))
+    monkeypatch.setattr(reproduce, "update_readme", lambda: None)
+    assert reproduce.main(["--profile", "quick", "--notebook", "00"]) == 0
+    assert len(recorded) == 1 and not commands  # one notebook: its own time only
+    assert reproduce.main(["--profile", "quick"]) == 0
+    n = len(reproduce.select_notebooks())
+    assert commands == [("reproduce_quick", 10.0 * n, {"cold": commands[0][2]["cold"]})]
+    assert reproduce.main(["--profile", "quick", "--param", "seed=1"]) == 0 and len(commands) == 1

@@ -51,3 +51,14 @@ def test_results_are_written_last_with_their_figures(nb):
         f"{nb.name}: the last cell must publish the run"
     )
     assert not any("write_results(" in c for c in cells[:-1])
+
+
+@pytest.mark.parametrize("nb", NOTEBOOKS, ids=lambda p: p.stem)
+def test_papermill_reads_every_parameter(nb, caplog):
+    """Papermill parses each line of the parameters cell (a second '=' on a line makes it skip that parameter)."""
+    import papermill
+
+    with caplog.at_level("WARNING", logger="papermill"):
+        inferred = papermill.inspect_notebook(str(nb))
+    assert sorted(inferred) == sorted(reproduce.notebook_parameters(nb))
+    assert not [r for r in caplog.records if "Unable to parse" in r.getMessage()]
