@@ -232,3 +232,18 @@ def test_only_a_whole_run_records_what_make_reproduce_costs(monkeypatch):
     n = len(reproduce.select_notebooks())
     assert commands == [("reproduce_quick", 10.0 * n, {"cold": commands[0][2]["cold"]})]
     assert reproduce.main(["--profile", "quick", "--param", "seed=1"]) == 0 and len(commands) == 1
+
+
+def test_a_run_with_a_failed_notebook_records_no_total(monkeypatch):
+    commands = []
+
+    def run_notebook(nb, *a, **k):
+        if nb.name.startswith("03"):
+            raise RuntimeError("boom")
+        return 10.0
+
+    monkeypatch.setattr(reproduce, "run_notebook", run_notebook)
+    monkeypatch.setattr(reproduce, "record", lambda *a: None)
+    monkeypatch.setattr(reproduce, "record_command", lambda *a, **kw: commands.append(a))
+    monkeypatch.setattr(reproduce, "update_readme", lambda: None)
+    assert reproduce.main(["--profile", "quick"]) == 1 and not commands
